@@ -1,0 +1,92 @@
+"""Async SQLAlchemy 2 helpers and the processed_events idempotency table.
+
+Exactly-once in effect: a consumer inserts ``(consumer_group, event_id)`` into its own
+schema's ``processed_events`` in the same transaction as the effect; a redelivered event hits
+the primary key and its effect is skipped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, func, text
+from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def make_engine(database_url: str, schema: str, pool_size: int = 5) -> AsyncEngine:
+    """An asyncpg engine whose connections work inside ``schema`` (search_path), so a service's
+    tables carry no hard-coded schema and tests can run against a throwaway one."""
+    return create_async_engine(
+        database_url,
+        connect_args={"server_settings": {"search_path": schema}},
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits on success, rolls back on any error."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+def processed_events_table(metadata: MetaData) -> Table:
+    """Declare ``processed_events`` in ``metadata`` (whose schema is the service's)."""
+    return Table(
+        "processed_events",
+        metadata,
+        Column("consumer_group", String(200), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+async def claim_event(session: AsyncSession, table: Table, group: str, event_id: uuid.UUID) -> bool:
+    """Insert the dedup row; False when this group already applied the event."""
+    stmt = (
+        insert(table)
+        .values(consumer_group=group, event_id=event_id)
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def claim_events(
+    session: AsyncSession, table: Table, group: str, event_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Batch variant: returns the ids that were new (their effects must be applied)."""
+    if not event_ids:
+        return set()
+    stmt = (
+        insert(table)
+        .values([{"consumer_group": group, "event_id": e} for e in dict.fromkeys(event_ids)])
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    return {row[0] for row in (await session.execute(stmt)).all()}
+
+
+async def prune_processed_events(
+    session: AsyncSession, table: Table, older_than: timedelta = timedelta(days=14)
+) -> int:
+    """Delete dedup rows older than the longest redelivery window."""
+    cutoff = datetime.now(UTC) - older_than
+    result = await session.execute(delete(table).where(table.c.processed_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

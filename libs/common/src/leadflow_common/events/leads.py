@@ -1,0 +1,75 @@
+"""leads.assigned.v1: routing decisions and their application in GHL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from leadflow_common.events.envelope import EventPayload, register_payload
+
+
+class RouteCandidate(BaseModel):
+    location_id: str
+    distance_miles: float
+    reserved_today: int
+    daily_capacity: int
+    eligible: bool
+    reason: str | None = None
+
+
+@register_payload
+class LeadAssigned(EventPayload):
+    EVENT_TYPE = "LeadAssigned"
+
+    lead_id: str
+    source_location_id: str | None = None
+    location_id: str
+    ghl_location_id: str | None = None
+    rule: str
+    distance_miles: float | None = None
+    score: float
+    geocode_method: str
+    capacity_date: date
+    decided_at: datetime
+    candidates: list[RouteCandidate] = []
+    reasons: list[str] = []
+
+
+@register_payload
+class LeadUnassigned(EventPayload):
+    EVENT_TYPE = "LeadUnassigned"
+
+    lead_id: str
+    source_location_id: str | None = None
+    reason: str
+    score: float
+    geocode_method: str
+    state: str | None = None
+    decided_at: datetime
+    candidates: list[RouteCandidate] = []
+    reasons: list[str] = []
+
+
+@register_payload
+class LeadSynced(EventPayload):
+    EVENT_TYPE = "LeadSynced"
+
+    lead_id: str
+    location_id: str
+    ghl_location_id: str
+    location_contact_id: str
+    synced_at: datetime
+
+
+@register_payload
+class LeadReassigned(EventPayload):
+    EVENT_TYPE = "LeadReassigned"
+
+    lead_id: str
+    from_location_id: str
+    to_location_id: str | None
+    reason: str
+    attempt: int
+    score: float | None = None
+    decided_at: datetime

@@ -1,0 +1,31 @@
+"""The one Kafka broker factory: idempotent producer, acks=all, tracing and metrics middlewares."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from leadflow_common.settings import KafkaSettings
+
+
+def make_broker(
+    settings: KafkaSettings,
+    service: str,
+    registry: CollectorRegistry = REGISTRY,
+) -> KafkaBroker:
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=f"{settings.client_id_prefix}-{service}",
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=settings.request_timeout_ms,
+        linger_ms=2,
+        graceful_timeout=15.0,
+        middlewares=(
+            KafkaTelemetryMiddleware(),
+            KafkaPrometheusMiddleware(registry=registry, app_name=service),
+        ),
+        logger=None,
+    )

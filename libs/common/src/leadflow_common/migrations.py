@@ -1,0 +1,63 @@
+"""Alembic helpers: each service keeps its migrations and version table in its own schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+
+def alembic_config(migrations_dir: Path, database_url: str, schema: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    cfg.attributes["schema"] = schema
+    return cfg
+
+
+def upgrade(migrations_dir: Path, database_url: str, schema: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(migrations_dir, database_url, schema), revision)
+
+
+def downgrade(migrations_dir: Path, database_url: str, schema: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(migrations_dir, database_url, schema), revision)
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """Body of every service's ``migrations/env.py``: online, async, schema-scoped."""
+    import asyncio
+
+    from alembic import context
+    from sqlalchemy import pool, text
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    config = context.config
+    schema = config.attributes.get("schema") or config.get_main_option("schema")
+    url = config.get_main_option("sqlalchemy.url")
+    if not schema or not url:
+        raise RuntimeError("alembic config needs sqlalchemy.url and the schema attribute")
+
+    def do_run(connection: Connection) -> None:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        # Migrations name no schema: they run inside the service's one.
+        connection.execute(text(f'SET search_path TO "{schema}"'))
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table_schema=schema,
+            include_schemas=False,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())

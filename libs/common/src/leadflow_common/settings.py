@@ -1,0 +1,53 @@
+"""Settings shared by every service, grouped by concern.
+
+Infrastructure addresses use the unprefixed variables the devstack prints
+(``KAFKA_BOOTSTRAP_SERVERS``, ``REDIS_URL``); each service subclasses ``ServiceSettings`` with its
+own env prefix (``ROUTER_``...) for everything else, including its ``<PREFIX>DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_namespace: str = ""
+    request_timeout_ms: int = 10_000
+    delivery_timeout_s: float = 5.0
+    transient_retries: int = Field(default=4, description="in-process retries before a nack")
+    retry_backoff_s: float = 0.2
+    client_id_prefix: str = "leadflow"
+
+
+class RedisSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REDIS_", extra="ignore")
+
+    url: str = "redis://127.0.0.1:6379/0"
+    socket_timeout_s: float = 2.0
+
+
+class TelemetrySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OTEL_", extra="ignore")
+
+    service_name: str | None = None
+    exporter: str = Field(default="none", description="none | console")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_json: bool = Field(default=True, validation_alias="LOG_JSON")
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's settings; subclasses set ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "leadflow"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database_url: str = "postgresql+asyncpg://leadflow:leadflow@127.0.0.1:5432/leadflow"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)

@@ -1,0 +1,1 @@
+"""devstack: real Kafka, PostgreSQL and Redis on a machine with no Docker engine."""

@@ -1,0 +1,108 @@
+"""Small process and port helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from devstack.errors import DevstackError
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port(preferred: int | None = None) -> int:
+    if preferred and port_is_free(preferred):
+        return preferred
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive for our purposes.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def stop_pid(pid: int | None, timeout_s: float = 20.0) -> None:
+    if not pid_alive(pid):
+        return
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and pid_alive(pid):
+        time.sleep(0.2)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str, log: Path | None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    tail = ""
+    if log and log.exists():
+        tail = "\n    " + "\n    ".join(log.read_text(errors="replace").splitlines()[-15:])
+    raise DevstackError(f"{what} did not become ready in {timeout_s:.0f}s{tail}", f"see {log}")
+
+
+def require_binary(name: str, fix: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise DevstackError(f"'{name}' not found on PATH", fix)
+    return path
+
+
+def apt_install(*packages: str) -> None:
+    """Install Debian packages (as root); raises DevstackError with the fix when impossible."""
+    if not shutil.which("apt-get"):
+        raise DevstackError(
+            f"{', '.join(packages)} missing and apt-get is not available",
+            f"install {' '.join(packages)} with your package manager, or set the *_URL variables",
+        )
+    if os.geteuid() != 0:
+        raise DevstackError(
+            f"{', '.join(packages)} missing and devstack is not root",
+            f"run: sudo apt-get install -y {' '.join(packages)}",
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *packages]):
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise DevstackError(
+                f"{' '.join(cmd)} failed: {result.stderr.strip()[-500:]}",
+                "check the network to the Debian mirror and retry",
+            )
