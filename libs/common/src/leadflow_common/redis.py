@@ -16,3 +16,7 @@ def make_redis(settings: RedisSettings) -> Redis:
         decode_responses=False,
     )
     return client
+
+
+async def redis_ready(client: Redis) -> None:
+    await client.ping()
