@@ -1,0 +1,65 @@
+"""The fallback ladder run against an in-memory directory and counters (pure reference of the
+Redis decision script; the simulator and the unit tests use it)."""
+
+from __future__ import annotations
+
+from router.domain.directory import InMemoryDirectory
+from router.domain.geocoding import Geocode, GeocodeMethod
+from router.domain.rules import (
+    SAME_STATE,
+    UNASSIGNED,
+    Candidate,
+    RouteOutcome,
+    RoutingPolicy,
+    is_eligible,
+    pick,
+    radius_rule,
+    unassigned_reason,
+)
+
+STATE_SEARCH_MILES = 5000.0
+
+
+def route(
+    geo: Geocode,
+    score: float,
+    directory: InMemoryDirectory,
+    reserved: dict[str, int],
+    policy: RoutingPolicy,
+    book: bool = True,
+) -> RouteOutcome:
+    """Decide (and, when ``book``, reserve in ``reserved``) one lead."""
+    if not geo.routable or geo.lat is None or geo.lon is None:
+        return RouteOutcome(UNASSIGNED, None, None, None, (), unassigned_reason(False, []))
+    ratio = policy.limit_ratio(score)
+    seen: dict[str, Candidate] = {}
+    steps: list[tuple[str, float, int, str | None]] = []
+    if geo.method != GeocodeMethod.STATE_CENTROID:
+        steps += [(radius_rule(r), r, policy.count * (i + 1), None) for i, r in enumerate(policy.radii_miles)]
+    if geo.state:
+        steps.append((SAME_STATE, STATE_SEARCH_MILES, policy.state_count, geo.state))
+    for rule, radius, count, state in steps:
+        fresh: list[Candidate] = []
+        for location_id, distance in directory.near(geo.lat, geo.lon, radius, count, state):
+            if location_id in seen:
+                continue
+            entry = directory.entry(location_id)
+            used = reserved.get(location_id, 0)
+            candidate = Candidate(
+                location_id,
+                distance,
+                used,
+                entry.daily_capacity,
+                entry.status,
+                is_eligible(entry.status, used, entry.daily_capacity, ratio),
+                rule,
+            )
+            seen[location_id] = candidate
+            fresh.append(candidate)
+        chosen = pick(fresh, ratio, policy.tie_miles)
+        if chosen is not None:
+            if book:
+                reserved[chosen.location_id] = reserved.get(chosen.location_id, 0) + 1
+            return RouteOutcome(rule, chosen.location_id, chosen.distance_miles, None, tuple(seen.values()))
+    candidates = tuple(seen.values())
+    return RouteOutcome(UNASSIGNED, None, None, None, candidates, unassigned_reason(True, candidates))
