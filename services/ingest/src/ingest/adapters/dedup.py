@@ -1,0 +1,52 @@
+"""Replay protection in Redis: claim a webhookId while in flight, confirm after the ack, else release."""
+
+from __future__ import annotations
+
+from leadflow_common.logging import get_logger
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ingest.domain.claim import Claim
+
+log = get_logger(__name__)
+
+IN_FLIGHT = b"inflight"
+PUBLISHED = b"published"
+
+
+class WebhookDeduplicator:
+    def __init__(self, redis: Redis, published_ttl_s: int, in_flight_ttl_s: int, prefix: str = "ingest:wh:"):
+        self._redis = redis
+        self._published_ttl_s = published_ttl_s
+        self._in_flight_ttl_s = in_flight_ttl_s
+        self._prefix = prefix
+
+    def _key(self, webhook_id: str) -> str:
+        return self._prefix + webhook_id
+
+    async def claim(self, webhook_id: str) -> Claim:
+        """One round trip: SET NX GET returns the previous value when the key already existed."""
+        try:
+            previous = await self._redis.set(
+                self._key(webhook_id), IN_FLIGHT, nx=True, get=True, ex=self._in_flight_ttl_s
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("dedup_unavailable", op="claim", error=repr(exc))
+            return Claim.UNAVAILABLE
+        if previous is None:
+            return Claim.CLAIMED
+        return Claim.IN_FLIGHT if previous == IN_FLIGHT else Claim.PUBLISHED
+
+    async def confirm(self, webhook_id: str) -> None:
+        try:
+            await self._redis.set(self._key(webhook_id), PUBLISHED, ex=self._published_ttl_s)
+        except (RedisError, OSError) as exc:
+            # The event is on the topic; a later retry would be published again and deduped downstream.
+            log.warning("dedup_unavailable", op="confirm", error=repr(exc))
+
+    async def release(self, webhook_id: str) -> None:
+        try:
+            await self._redis.delete(self._key(webhook_id))
+        except (RedisError, OSError) as exc:
+            # The in-flight claim expires on its own within its short TTL.
+            log.warning("dedup_unavailable", op="release", error=repr(exc))
