@@ -1,0 +1,140 @@
+"""Agency-side calls: sub-accounts, snapshots, custom values, workflows, app installs, users, pipelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadflow_common.ghl.base import GhlClientBase
+from leadflow_common.ghl.errors import GhlNotFound
+from leadflow_common.ghl.models import (
+    CustomValue,
+    GhlLocation,
+    GhlUser,
+    InstalledLocation,
+    Pipeline,
+    SnapshotPushStatus,
+    Workflow,
+)
+
+
+class LocationsApi(GhlClientBase):
+    async def create_location(
+        self,
+        name: str,
+        phone: str | None = None,
+        address: str | None = None,
+        city: str | None = None,
+        state: str | None = None,
+        postal_code: str | None = None,
+        country: str = "US",
+        website: str | None = None,
+        timezone: str | None = None,
+        email: str | None = None,
+        **extra: Any,
+    ) -> GhlLocation:
+        """Not retried once it may have reached GHL: raises GhlUnknownOutcome, so search first."""
+        fields = {"phone": phone, "address": address, "city": city, "state": state, "postalCode": postal_code}
+        fields |= {"country": country, "website": website, "timezone": timezone, "email": email, **extra}
+        body = {"name": name, "companyId": self.settings.company_id} | {k: v for k, v in fields.items() if v}
+        data = await self._agency("POST", "/locations/", "locations.create", json=body, idempotent=False)
+        return GhlLocation.model_validate(data.get("location", data))
+
+    async def search_locations(self, name: str | None = None, email: str | None = None) -> list[GhlLocation]:
+        params = {"companyId": self.settings.company_id, "limit": 1000, "name": name, "email": email}
+        data = await self._agency("GET", "/locations/search", "locations.search", params=_present(params))
+        return [GhlLocation.model_validate(row) for row in data.get("locations", [])]
+
+    async def get_location(self, location_id: str) -> GhlLocation:
+        data = await self._agency("GET", f"/locations/{location_id}", "locations.get", location_id)
+        return GhlLocation.model_validate(data.get("location", data))
+
+    async def load_snapshot(self, location_id: str, snapshot_id: str, override: bool = False) -> None:
+        body = {"companyId": self.settings.company_id, "snapshot": {"id": snapshot_id, "override": override}}
+        await self._agency(
+            "PUT", f"/locations/{location_id}", "locations.load_snapshot", location_id, json=body
+        )
+
+    async def snapshot_push_status(self, snapshot_id: str, location_id: str) -> SnapshotPushStatus:
+        path = f"/snapshots/snapshot-status/{snapshot_id}/location/{location_id}"
+        data = await self._agency("GET", path, "snapshots.push_status", location_id)
+        row = data.get("data", data)
+        if isinstance(row, list):
+            if not row:
+                raise GhlNotFound(f"no push of {snapshot_id} to {location_id}", 404, "snapshots.push_status")
+            row = row[-1]
+        return SnapshotPushStatus.model_validate(row)
+
+    async def delete_location(self, location_id: str) -> None:
+        """Idempotent: a location that is already gone counts as deleted."""
+        try:
+            await self._agency(
+                "DELETE", f"/locations/{location_id}", "locations.delete", location_id,
+                params={"deleteTwilioAccount": "false"},
+            )  # fmt: skip
+        except GhlNotFound:
+            return
+
+    async def list_custom_values(self, location_id: str) -> list[CustomValue]:
+        path = f"/locations/{location_id}/customValues"
+        data = await self._agency("GET", path, "custom_values.list", location_id)
+        return [CustomValue.model_validate(row) for row in data.get("customValues", [])]
+
+    async def upsert_custom_value(self, location_id: str, name: str, value: str) -> CustomValue:
+        """Finds the value by name and updates it, else creates it (safe to repeat)."""
+        path, body = f"/locations/{location_id}/customValues", {"name": name, "value": value}
+        existing = next((cv for cv in await self.list_custom_values(location_id) if cv.name == name), None)
+        if existing is not None:
+            data = await self._agency(
+                "PUT", f"{path}/{existing.id}", "custom_values.update", location_id, json=body
+            )
+        else:
+            data = await self._agency("POST", path, "custom_values.create", location_id, json=body)
+        return CustomValue.model_validate(data.get("customValue", data))
+
+    async def list_workflows(self, location_id: str) -> list[Workflow]:
+        params = {"locationId": location_id}
+        data = await self._agency("GET", "/workflows/", "workflows.list", location_id, params=params)
+        return [Workflow.model_validate(row) for row in data.get("workflows", [])]
+
+    async def installed_locations(self, app_id: str | None = None) -> list[InstalledLocation]:
+        params = {
+            "companyId": self.settings.company_id,
+            "appId": app_id or self.settings.app_id,
+            "limit": 500,
+        }
+        data = await self._agency(
+            "GET", "/oauth/installedLocations", "oauth.installed_locations", params=params
+        )
+        return [InstalledLocation.model_validate(row) for row in data.get("locations", [])]
+
+    async def search_users(self, location_id: str) -> list[GhlUser]:
+        params = {"companyId": self.settings.company_id, "locationId": location_id}
+        data = await self._agency("GET", "/users/search", "users.search", location_id, params=params)
+        return [GhlUser.model_validate(row) for row in data.get("users", [])]
+
+    async def create_user(
+        self, location_id: str, first_name: str, last_name: str, email: str, role: str = "admin", **extra: Any
+    ) -> GhlUser:
+        """Not retried once it may have reached GHL: raises GhlUnknownOutcome, so search first."""
+        body: dict[str, Any] = {"companyId": self.settings.company_id, "firstName": first_name}
+        body |= {
+            "lastName": last_name,
+            "email": email,
+            "type": "account",
+            "role": role,
+            "locationIds": [location_id],
+            **extra,
+        }
+        data = await self._agency("POST", "/users/", "users.create", json=body, idempotent=False)
+        return GhlUser.model_validate(data.get("user", data))
+
+    async def list_pipelines(self, location_id: str) -> list[Pipeline]:
+        params = {"locationId": location_id}
+        data = await self._agency(
+            "GET", "/opportunities/pipelines", "pipelines.list", location_id, params=params
+        )
+        return [Pipeline.model_validate(row) for row in data.get("pipelines", [])]
+
+
+def _present(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}

@@ -1,0 +1,99 @@
+"""Lua scripts of the distributed limiter; each runs atomically in one Redis round trip.
+
+Keys per (app, resource): ``slots`` (ZSET of granted send times, ms, some in the future), ``state``
+(HASH: learned ``max``/``interval`` from GHL's headers, ``pause_until`` after a 429) and ``daily``
+(counter per UTC day). Times come from Redis ``TIME`` so every process shares one clock.
+"""
+
+from __future__ import annotations
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# ARGV: max, interval_ms, guard_ms, daily_limit, max_wait_ms, member
+# Returns {code, wait_ms}: code 0 = slot reserved at now + wait_ms; 1 = no slot within max_wait_ms
+# (nothing reserved); 2 = daily quota spent.
+ACQUIRE = (
+    _NOW
+    + """
+local st = redis.call('HMGET', KEYS[2], 'max', 'interval', 'pause_until')
+local max = tonumber(st[1]) or tonumber(ARGV[1])
+local span = (tonumber(st[2]) or tonumber(ARGV[2])) + tonumber(ARGV[3])
+if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4]) then
+  return {2, 0}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
+local at = now
+local n = redis.call('ZCARD', KEYS[1])
+if n > 0 then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  at = math.max(at, tonumber(last[2]))
+end
+if n >= max then
+  -- the send time that keeps at most `max` grants in any window of `span`
+  local e = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
+  at = math.max(at, tonumber(e[2]) + span)
+end
+at = math.max(at, tonumber(st[3]) or 0)
+if at - now > tonumber(ARGV[5]) then
+  return {1, at - now}
+end
+redis.call('ZADD', KEYS[1], at, ARGV[6])
+redis.call('PEXPIRE', KEYS[1], at - now + span + 1000)
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], 172800)
+return {0, at - now}
+"""
+)
+
+# ARGV: header max, header interval_ms, header remaining, header daily_limit, header daily_remaining,
+# guard_ms, member prefix (each "" when the header was absent).
+# Learns the server's limits, and when GHL counts more requests in the window (or today) than this
+# limiter granted (other clients of the same app), books the difference so callers slow down.
+OBSERVE = (
+    _NOW
+    + """
+local hmax, hint = tonumber(ARGV[1]), tonumber(ARGV[2])
+if hmax and hint then
+  redis.call('HSET', KEYS[2], 'max', hmax, 'interval', hint)
+  redis.call('PEXPIRE', KEYS[2], 86400000)
+end
+local st = redis.call('HMGET', KEYS[2], 'max', 'interval')
+local max, interval = tonumber(st[1]), tonumber(st[2])
+local remaining = tonumber(ARGV[3])
+local booked = 0
+if max and interval and remaining then
+  local server_used = max - remaining
+  local ours = redis.call('ZCOUNT', KEYS[1], now - interval - tonumber(ARGV[6]), '+inf')
+  for i = 1, server_used - ours do
+    redis.call('ZADD', KEYS[1], now, ARGV[7] .. ':' .. i)
+    booked = booked + 1
+  end
+end
+local dlimit, dremaining = tonumber(ARGV[4]), tonumber(ARGV[5])
+if dlimit and dremaining then
+  local dused = dlimit - dremaining
+  if dused > tonumber(redis.call('GET', KEYS[3]) or '0') then
+    redis.call('SET', KEYS[3], dused, 'EX', 172800)
+  end
+end
+return booked
+"""
+)
+
+# ARGV: pause_ms. Pushes the resource's pause_until out (never in); returns it.
+PAUSE = (
+    _NOW
+    + """
+local until_ms = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('HGET', KEYS[1], 'pause_until') or '0')
+if until_ms > current then
+  redis.call('HSET', KEYS[1], 'pause_until', until_ms)
+  redis.call('PEXPIRE', KEYS[1], 86400000)
+  return until_ms
+end
+return current
+"""
+)

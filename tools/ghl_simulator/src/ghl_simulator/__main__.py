@@ -1,0 +1,3 @@
+from ghl_simulator.cli import app
+
+app()

@@ -1,0 +1,114 @@
+"""Admin API (no auth, no rate limit): state, request log, fault injection, limits, reset."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from ghl_simulator.errors import GhlHttpError
+from ghl_simulator.faults import FaultConfig
+from ghl_simulator.ratelimit import Limits
+from ghl_simulator.sim import Sim, get_sim
+from ghl_simulator.state import Json
+from ghl_simulator.webhooks import WebhookSender
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+SimDep = Annotated[Sim, Depends(get_sim)]
+
+
+class LimitsBody(BaseModel):
+    max: int = Field(gt=0)
+    interval_ms: int = Field(gt=0)
+    daily: int = Field(default=200_000, gt=0)
+
+
+class WebhookBody(BaseModel):
+    url: str
+    payload: dict[str, Any]
+    scheme: Literal["ed25519", "rsa", "both", "none"] = "ed25519"
+
+
+@router.get("/health")
+async def health() -> Json:
+    return {"status": "ok"}
+
+
+@router.get("/state")
+async def state(sim: SimDep) -> Json:
+    world = sim.world
+    return {
+        "summary": world.summary(),
+        "company_id": sim.settings.company_id,
+        "app_id": sim.settings.app_id,
+        "locations": list(world.locations.values()),
+        "custom_values": {k: list(v.values()) for k, v in world.custom_values.items()},
+        "workflows": world.workflows,
+        "pipelines": world.pipelines,
+        "users": list(world.users.values()),
+        "opportunities": list(world.opportunities.values()),
+        "pushes": [
+            {"snapshot_id": p.snapshot_id, "location_id": p.location_id, "status": p.status(p.started_at)}
+            for p in world.pushes.values()
+        ],
+        "limits": vars(sim.limiter.limits),
+        "faults": sim.faults.config.model_dump(),
+    }
+
+
+@router.get("/contacts")
+async def contacts(sim: SimDep, locationId: str | None = None) -> Json:
+    rows = [c for c in sim.world.contacts.values() if locationId is None or c["locationId"] == locationId]
+    return {"contacts": rows, "count": len(rows)}
+
+
+@router.get("/requests")
+async def requests(sim: SimDep, since: int = 0) -> Json:
+    return {"requests": sim.log.since(since)}
+
+
+@router.post("/faults")
+async def set_faults(config: FaultConfig, sim: SimDep) -> Json:
+    sim.faults.configure(config)
+    return config.model_dump()
+
+
+@router.delete("/faults")
+async def clear_faults(sim: SimDep) -> Json:
+    sim.faults.configure(FaultConfig())
+    return {"cleared": True}
+
+
+@router.post("/limits")
+async def set_limits(body: LimitsBody, sim: SimDep) -> Json:
+    sim.limiter.reset(Limits(body.max, body.interval_ms, body.daily))
+    return body.model_dump()
+
+
+@router.post("/reset")
+async def reset(sim: SimDep) -> Json:
+    sim.reset()
+    return {"reset": True}
+
+
+@router.post("/locations/{location_id}/{action}")
+async def install(location_id: str, action: Literal["install", "uninstall"], sim: SimDep) -> Json:
+    if location_id not in sim.world.locations:
+        raise GhlHttpError(404, "Location not found")
+    (sim.world.installed.add if action == "install" else sim.world.installed.discard)(location_id)
+    return {"locationId": location_id, "isInstalled": location_id in sim.world.installed}
+
+
+@router.post("/tokens/expire")
+async def expire_tokens(sim: SimDep) -> Json:
+    count = len(sim.world.tokens)
+    sim.world.tokens.clear()
+    return {"expired": count}
+
+
+@router.post("/webhooks/send")
+async def send_webhook(body: WebhookBody) -> Json:
+    sender = WebhookSender.with_test_keys()
+    result = await sender.deliver(body.url, body.payload, scheme=body.scheme)
+    return result.as_dict()

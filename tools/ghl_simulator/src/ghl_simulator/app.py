@@ -1,0 +1,30 @@
+"""The FastAPI application: GHL routes behind the gate, admin API and ops endpoints beside them."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from leadflow_common.http import Readiness, ops_router
+
+from ghl_simulator import admin
+from ghl_simulator.errors import GhlHttpError, on_ghl_error, on_validation_error
+from ghl_simulator.gate import Gate
+from ghl_simulator.routes import contacts, locations, oauth, setup
+from ghl_simulator.settings import SimSettings
+from ghl_simulator.sim import Sim
+
+
+def create_app(settings: SimSettings | None = None) -> FastAPI:
+    sim = Sim(settings or SimSettings())
+    app = FastAPI(title="GoHighLevel API v2 simulator", version="2021-07-28")
+    app.state.sim = sim
+    for module in (locations, setup, oauth, contacts):
+        app.include_router(module.router)
+    app.include_router(admin.router)
+    readiness = Readiness({})  # in-memory only: ready as soon as it serves
+    readiness.started = True
+    app.include_router(ops_router(readiness))
+    app.add_exception_handler(GhlHttpError, on_ghl_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_middleware(Gate, sim=sim)
+    return app

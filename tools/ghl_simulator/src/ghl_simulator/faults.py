@@ -1,0 +1,82 @@
+"""Fault injection chosen through the admin API: latency, 5xx rate, 429 storms, failing endpoints, crashes."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+
+class EndpointFault(BaseModel):
+    """Matches requests by method (``*`` for any) and path prefix; ``count`` None means forever."""
+
+    method: str = "*"
+    path_prefix: str
+    status: int = 500
+    count: int | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method == "*" or self.method.upper() == method) and path.startswith(self.path_prefix)
+
+
+class FaultConfig(BaseModel):
+    latency_ms: int = 0
+    latency_jitter_ms: int = 0
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="share of requests answered 5xx")
+    error_status: int = 503
+    storm_seconds: float = Field(default=0.0, description="answer 429 to everything for this long from now")
+    storm_rate: float = Field(default=1.0, ge=0.0, le=1.0, description="share of requests refused in a storm")
+    failing: list[EndpointFault] = Field(default_factory=list)
+    crash: list[EndpointFault] = Field(
+        default_factory=list, description="apply the request, then drop the connection before answering"
+    )
+    fail_snapshot_pushes: bool = False
+
+
+class Action(Enum):
+    PASS = "pass"
+    STORM = "storm"
+    FAIL = "fail"
+    CRASH = "crash"
+
+
+@dataclass
+class Faults:
+    config: FaultConfig = field(default_factory=FaultConfig)
+    storm_until: float = 0.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def configure(self, config: FaultConfig) -> None:
+        self.config = config
+        self.storm_until = time.time() + config.storm_seconds if config.storm_seconds > 0 else 0.0
+
+    def latency_s(self) -> float:
+        jitter = self.rng.uniform(0, self.config.latency_jitter_ms) if self.config.latency_jitter_ms else 0.0
+        return (self.config.latency_ms + jitter) / 1000
+
+    def in_storm(self, now: float) -> bool:
+        return now < self.storm_until and self.rng.random() < self.config.storm_rate
+
+    def decide(self, method: str, path: str) -> tuple[Action, int]:
+        """After the rate limit: a failing endpoint, a random 5xx, or a crash."""
+        for fault in self.config.failing:
+            if fault.matches(method, path) and _consume(fault):
+                return Action.FAIL, fault.status
+        if self.config.error_rate and self.rng.random() < self.config.error_rate:
+            return Action.FAIL, self.config.error_status
+        for fault in self.config.crash:
+            if fault.matches(method, path) and _consume(fault):
+                return Action.CRASH, 0
+        return Action.PASS, 0
+
+
+def _consume(fault: EndpointFault) -> bool:
+    if fault.count is None:
+        return True
+    if fault.count <= 0:
+        return False
+    fault.count -= 1
+    return True

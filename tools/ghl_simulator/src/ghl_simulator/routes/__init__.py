@@ -1,0 +1,1 @@
+"""GHL API v2 routes the platform calls, one module per area."""
