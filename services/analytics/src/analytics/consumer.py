@@ -1,0 +1,23 @@
+"""The analytics batch subscriber on its four topics."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaBroker
+from leadflow_common.kafka.consumer import subscribe_batches
+from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS, ONBOARDING_EVENTS, TopicSpec
+
+from analytics.handlers import BatchProjector
+from analytics.settings import AnalyticsSettings
+
+CONSUMED_TOPICS: tuple[TopicSpec, ...] = (LOCATIONS, ONBOARDING_EVENTS, LEADS_ASSIGNED, GHL_EVENTS)
+
+
+def subscribe_projector(broker: KafkaBroker, projector: BatchProjector, settings: AnalyticsSettings) -> None:
+    subscribe_batches(
+        broker,
+        CONSUMED_TOPICS,
+        settings.consumer_group,
+        projector,
+        settings.kafka,
+        max_records=settings.batch_max_records,
+    )

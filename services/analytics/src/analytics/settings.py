@@ -1,0 +1,26 @@
+"""Analytics settings (env prefix ANALYTICS_)."""
+
+from __future__ import annotations
+
+from leadflow_common.settings import ServiceSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+
+class AnalyticsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore")
+
+    service_name: str = "analytics"
+    http_port: int = 8004
+    database_url: str = "postgresql+asyncpg://analytics:analytics@127.0.0.1:5432/leadflow"
+    db_schema: str = "analytics"
+    consumer_group: str = "analytics"
+    consume: bool = Field(default=True, description="run the batch consumer inside the API process")
+    batch_max_records: int = Field(default=500, ge=1)
+    api_token: SecretStr = SecretStr("dev-analytics-token")
+    redis_prefix: str = Field(
+        default="analytics", description="prefix of every Redis key (tests: per session)"
+    )
+    cache_ttl_s: float = Field(default=5.0, ge=0)
+    lag_interval_s: float = 15.0
+    page_size_max: int = 200

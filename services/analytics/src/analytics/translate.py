@@ -1,0 +1,123 @@
+"""Edge translation: envelopes from the four topics → domain facts (pydantic stays out of domain/).
+
+Unknown event types are counted as skipped (a no-op); a malformed payload of a known type raises
+a validation error, which the batch consumer turns into a dead letter for that record only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from leadflow_common.events import (
+    Envelope,
+    LeadAssigned,
+    LeadReassigned,
+    LeadSynced,
+    LeadUnassigned,
+    LocationActivated,
+    LocationProfile,
+    OnboardingFailed,
+    Quarantined,
+    StepCompleted,
+    StepFailed,
+    UnknownEventType,
+    parse_payload,
+)
+from leadflow_common.events.ghl import (
+    AppointmentEvent,
+    OpportunityEvent,
+    UnknownGhlEvent,
+    parse_ghl_event,
+)
+from leadflow_common.topics import GHL_EVENTS, LOCATIONS
+
+from analytics.domain.facts import UNASSIGNED, Activity, Facts, LeadRoute, LocationInfo, OnboardingState
+
+OPPORTUNITY_OUTCOMES = {"won": "won", "lost": "lost"}
+
+
+def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
+    facts = Facts()
+    if envelope is None:
+        if topic == LOCATIONS.name and key:
+            facts.offboarded.append(key)
+        return facts
+    if topic == GHL_EVENTS.name:
+        _ghl(envelope, facts)
+        return facts
+    try:
+        payload = parse_payload(envelope)
+    except UnknownEventType:
+        facts.skipped += 1
+        return facts
+    event_id = str(envelope.event_id)
+    match payload:
+        case LocationProfile():
+            facts.locations.append(_location(payload, envelope.occurred_at))
+        case LeadAssigned():
+            facts.leads.append(
+                LeadRoute(payload.lead_id, payload.decided_at, payload.location_id, payload.score)
+            )
+            deltas = {"leads": 1.0, "score_sum": payload.score}
+            facts.activities.append(Activity(event_id, payload.decided_at, deltas, payload.location_id))
+        case LeadUnassigned():
+            facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, UNASSIGNED, payload.score))
+            facts.activities.append(Activity(event_id, payload.decided_at, {"unassigned": 1.0}, UNASSIGNED))
+        case LeadSynced():
+            facts.leads.append(
+                LeadRoute(payload.lead_id, None, payload.location_id, None, payload.location_contact_id)
+            )
+            facts.activities.append(
+                Activity(event_id, payload.synced_at, {"synced": 1.0}, payload.location_id)
+            )
+        case LeadReassigned():
+            target = payload.to_location_id or UNASSIGNED
+            facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, target, payload.score))
+        case StepCompleted():
+            facts.onboarding.append(OnboardingState(payload.location_id, "onboarding", payload.completed_at))
+        case StepFailed():
+            at = envelope.occurred_at
+            state = "retrying" if payload.will_retry else "failing"
+            facts.onboarding.append(OnboardingState(payload.location_id, state, at))
+            facts.activities.append(Activity(event_id, at, {"sync_failures": 1.0}, payload.location_id))
+        case LocationActivated():
+            facts.onboarding.append(OnboardingState(payload.location_id, "active", payload.activated_at))
+        case OnboardingFailed():
+            facts.onboarding.append(OnboardingState(payload.location_id, "failed", envelope.occurred_at))
+        case Quarantined():
+            facts.onboarding.append(OnboardingState(payload.location_id, "quarantined", envelope.occurred_at))
+        case _:
+            facts.skipped += 1
+    return facts
+
+
+def _location(profile: LocationProfile, occurred_at: datetime) -> LocationInfo:
+    return LocationInfo(
+        location_id=profile.location_id,
+        name=profile.name,
+        timezone=profile.timezone,
+        daily_capacity=profile.daily_capacity,
+        status=str(profile.status),
+        at=profile.updated_at or occurred_at,
+        ghl_location_id=profile.ghl_location_id,
+        region=profile.region,
+        state=profile.state,
+    )
+
+
+def _ghl(envelope: Envelope, facts: Facts) -> None:
+    event = parse_ghl_event(envelope.payload)
+    event_id = str(envelope.event_id)
+    at = envelope.occurred_at
+    if isinstance(event, UnknownGhlEvent):
+        facts.skipped += 1
+    elif isinstance(event, OpportunityEvent) and event.type == "OpportunityStatusUpdate":
+        outcome = OPPORTUNITY_OUTCOMES.get((event.status or "").lower())
+        if outcome:
+            facts.activities.append(
+                Activity(event_id, at, {outcome: 1.0}, None, event.location_id, event.contact_id)
+            )
+    elif isinstance(event, AppointmentEvent) and event.type == "AppointmentCreate":
+        contact = event.appointment.contact_id
+        facts.activities.append(
+            Activity(event_id, at, {"appointments": 1.0}, None, event.location_id, contact)
+        )

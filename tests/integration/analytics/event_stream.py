@@ -1,0 +1,176 @@
+"""A generated event stream over the four analytics topics and its hand-computed projections.
+
+The expectation is a straightforward recount from what the generator knows (who owns each lead),
+independent of the service's attribution code."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from leadflow_common.events import (
+    Envelope,
+    LeadAssigned,
+    LeadSynced,
+    LeadUnassigned,
+    LocationActivated,
+    LocationProfile,
+    LocationStatus,
+)
+from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS, ONBOARDING_EVENTS
+
+UNASSIGNED = "_UNASSIGNED"
+INTAKE = "ghl-intake"
+START = datetime(2026, 3, 1, 12, tzinfo=UTC)
+TIMEZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "America/Denver")
+REGIONS = ("east", "central", "west")
+STATES = ("NY", "TX", "CA", "CO")
+
+
+@dataclass(frozen=True)
+class Item:
+    topic: str
+    key: str
+    envelope: Envelope | None
+
+
+@dataclass
+class Stream:
+    items: list[Item] = field(default_factory=list)
+    hourly: dict[tuple[str, datetime], dict[str, float]] = field(default_factory=dict)
+    daily: dict[tuple[str, date], dict[str, float]] = field(default_factory=dict)
+    timezones: dict[str, str] = field(default_factory=dict)
+    locations: list[LocationProfile] = field(default_factory=list)
+
+    def count(self, location: str, at: datetime, **deltas: float) -> None:
+        tz = self.timezones.get(location, "UTC")
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        day = at.astimezone(ZoneInfo(tz)).date()
+        for bucket in (
+            self.hourly.setdefault((location, hour), {}),
+            self.daily.setdefault((location, day), {}),
+        ):
+            for name, value in deltas.items():
+                bucket[name] = bucket.get(name, 0.0) + value
+
+
+def location_id(n: int) -> str:
+    return f"FIT-{n:04d}"
+
+
+def profile(n: int, capacity: int = 20) -> LocationProfile:
+    return LocationProfile(
+        location_id=location_id(n),
+        ghl_location_id=f"ghl-{n}",
+        name=f"Fitness {n}",
+        franchise_code=location_id(n),
+        status=LocationStatus.ACTIVE,
+        timezone=TIMEZONES[n % len(TIMEZONES)],
+        daily_capacity=capacity,
+        region=REGIONS[n % len(REGIONS)],
+        state=STATES[n % len(STATES)],
+        updated_at=START - timedelta(days=1),
+    )
+
+
+def ghl(event_type: str, at: datetime, body: dict[str, object]) -> Envelope:
+    return Envelope(
+        event_type=event_type, source="ingest", occurred_at=at, payload={"type": event_type, **body}
+    )
+
+
+def generate(seed: int, n_locations: int = 4, n_leads: int = 60) -> Stream:
+    """Locations, leads routed to them (some unassigned), syncs, opportunity outcomes and
+    appointments from both the intake account and the locations' sub-accounts, unknown types."""
+    rnd = random.Random(seed)
+    stream = Stream()
+    for n in range(1, n_locations + 1):
+        p = profile(n)
+        stream.locations.append(p)
+        stream.timezones[p.location_id] = p.timezone
+        stream.items.append(Item(LOCATIONS.name, p.location_id, Envelope.wrap(p, source="onboarding")))
+        activated = LocationActivated(
+            location_id=p.location_id,
+            ghl_location_id=f"ghl-{n}",
+            name=p.name,
+            daily_capacity=20,
+            activated_at=START - timedelta(days=1),
+        )
+        stream.items.append(
+            Item(ONBOARDING_EVENTS.name, p.location_id, Envelope.wrap(activated, source="onboarding"))
+        )
+    for i in range(n_leads):
+        lead = f"lead-{seed}-{i}"
+        decided = START + timedelta(minutes=rnd.randrange(0, 60 * 48))
+        score = float(rnd.randrange(10, 100))
+        n = rnd.randrange(0, n_locations + 1)
+        owner = location_id(n) if n else UNASSIGNED
+        if n:
+            assigned = LeadAssigned(
+                lead_id=lead,
+                source_location_id=INTAKE,
+                location_id=owner,
+                ghl_location_id=f"ghl-{n}",
+                rule="nearest",
+                score=score,
+                geocode_method="zip",
+                capacity_date=decided.date(),
+                decided_at=decided,
+            )
+            stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(assigned, source="router")))
+            stream.count(owner, decided, leads=1, score_sum=score)
+            synced_at = decided + timedelta(minutes=1)
+            synced = LeadSynced(
+                lead_id=lead,
+                location_id=owner,
+                ghl_location_id=f"ghl-{n}",
+                location_contact_id=f"lc-{lead}",
+                synced_at=synced_at,
+            )
+            stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(synced, source="router")))
+            stream.count(owner, synced_at, synced=1)
+        else:
+            unassigned = LeadUnassigned(
+                lead_id=lead,
+                source_location_id=INTAKE,
+                reason="no_capacity",
+                score=score,
+                geocode_method="zip",
+                decided_at=decided,
+            )
+            stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(unassigned, source="router")))
+            stream.count(owner, decided, unassigned=1)
+        from_location = n and rnd.random() < 0.5
+        account, contact = (f"ghl-{n}", f"lc-{lead}") if from_location else (INTAKE, lead)
+        at = decided + timedelta(hours=rnd.randrange(1, 30))
+        outcome = rnd.choice(("won", "lost", "open", None))
+        if outcome:
+            body = {"locationId": account, "id": f"opp-{lead}", "contactId": contact, "status": outcome}
+            stream.items.append(Item(GHL_EVENTS.name, contact, ghl("OpportunityStatusUpdate", at, body)))
+            if outcome in ("won", "lost"):
+                stream.count(owner, at, **{outcome: 1})
+        if rnd.random() < 0.4:
+            body = {"locationId": account, "appointment": {"id": f"apt-{lead}", "contactId": contact}}
+            stream.items.append(Item(GHL_EVENTS.name, contact, ghl("AppointmentCreate", at, body)))
+            stream.count(owner, at, appointments=1)
+        if rnd.random() < 0.1:
+            body = {"locationId": account, "id": f"note-{lead}"}
+            stream.items.append(Item(GHL_EVENTS.name, contact, ghl("NoteCreate", at, body)))
+    return stream
+
+
+def shuffled_with_duplicates(stream: Stream, seed: int, duplicate_rate: float = 0.2) -> list[Item]:
+    """Any order across topics and keys (worse than Kafka's per-key order), with redeliveries."""
+    rnd = random.Random(seed)
+    items = list(stream.items)
+    items += [i for i in stream.items if rnd.random() < duplicate_rate]
+    rnd.shuffle(items)
+    return items
+
+
+def without_zeros(
+    rows: dict[tuple[str, object], dict[str, float]],
+) -> dict[tuple[str, object], dict[str, float]]:
+    return {k: {n: v for n, v in c.items() if v} for k, c in rows.items() if any(c.values())}
