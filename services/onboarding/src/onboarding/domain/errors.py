@@ -1,0 +1,31 @@
+"""What can go wrong in a saga step, as the saga sees it (the GHL adapter maps client errors here)."""
+
+from __future__ import annotations
+
+
+class StepError(Exception):
+    """A step did not succeed; ``retryable`` says whether trying again may help."""
+
+    retryable = True
+
+
+class GhlUnavailable(StepError):
+    """GHL answered 429/5xx or did not answer: try again later."""
+
+
+class UnknownOutcome(StepError):
+    """The request may or may not have been applied: look before doing it again."""
+
+
+class RejectedByGhl(StepError):
+    """GHL refused the request as invalid; the same request will fail again."""
+
+    retryable = False
+
+
+class SnapshotPushFailed(StepError):
+    """GHL reports the snapshot push as failed."""
+
+
+class SnapshotPushPending(StepError):
+    """The push is still running after the polling budget."""

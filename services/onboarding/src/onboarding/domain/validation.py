@@ -1,0 +1,164 @@
+"""Whole-file validation of a locations CSV: every problem with its row and column, or the drafts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadflow_common.events.onboarding import LocationDraft
+
+from onboarding.domain import fields
+from onboarding.domain.columns import COLUMNS, GHL_ID_COLUMN, Column, map_headers
+from onboarding.domain.hours import HoursError, business_hours
+
+HEADER_ROW = 1  # row numbers are spreadsheet rows: the header is row 1, the first location row 2
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValidRow:
+    row: int
+    draft: LocationDraft
+    ghl_location_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownLocations:
+    """What already exists, so the file cannot onboard a location twice."""
+
+    names: frozenset[str] = frozenset()
+    codes: frozenset[str] = frozenset()
+
+
+@dataclass
+class ValidationReport:
+    rows: int = 0
+    valid: list[ValidRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.rows > 0
+
+    def rows_with_errors(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+class _RowParser:
+    def __init__(self, row_number: int, values: dict[str, str], headers: dict[str, str]) -> None:
+        self.row = row_number
+        self.values = values
+        self.headers = headers
+        self.errors: list[RowError] = []
+        self.clean: dict[str, Any] = {}
+
+    def raw(self, column: Column) -> str:
+        header = self.headers.get(column.field)
+        return (self.values.get(header) or "").strip() if header else ""
+
+    def take(self, column: Column, check: Callable[[str], Any] | None = None) -> None:
+        value = self.raw(column)
+        if not value:
+            if column.required:
+                self.errors.append(RowError(self.row, column.header, "required value is missing"))
+            return
+        try:
+            self.clean[column.field] = check(value) if check else value
+        except fields.FieldError as exc:
+            self.errors.append(RowError(self.row, column.header, str(exc)))
+
+
+_CHECKS: dict[str, Callable[[str], Any]] = {
+    "email": fields.email,
+    "manager_email": fields.email,
+    "phone": fields.phone,
+    "state": fields.state,
+    "timezone": fields.timezone,
+    "daily_capacity": fields.capacity,
+    "franchise_code": fields.franchise_code,
+    "opening_date": fields.opening_date,
+    "website": fields.website,
+    "specialties": fields.specialties,
+}
+
+
+def _parse_row(row_number: int, values: dict[str, str], headers: dict[str, str], adopt: bool) -> _RowParser:
+    parser = _RowParser(row_number, values, headers)
+    by_field = {c.field: c for c in COLUMNS}
+    for column in COLUMNS:
+        if column.field in ("postal_code", "hours", "closed_dates"):
+            continue
+        parser.take(column, _CHECKS.get(column.field))
+    zip_column = by_field["postal_code"]
+    parser.take(zip_column, lambda v: fields.postal_code(v, parser.clean.get("state")))
+    try:
+        parser.clean["business_hours"] = business_hours(
+            parser.raw(by_field["hours"]), parser.raw(by_field["closed_dates"])
+        )
+    except HoursError as exc:
+        column = by_field["closed_dates"] if "date" in str(exc) else by_field["hours"]
+        parser.errors.append(RowError(row_number, column.header, str(exc)))
+    if adopt:
+        parser.take(GHL_ID_COLUMN)
+    return parser
+
+
+def validate_rows(
+    headers: list[str],
+    rows: Iterable[dict[str, str]],
+    known: KnownLocations = KnownLocations(),
+    adopt: bool = False,
+) -> ValidationReport:
+    """Validate every row (never stopping at the first problem) and cross-check duplicates."""
+    report = ValidationReport()
+    columns = (*COLUMNS, GHL_ID_COLUMN) if adopt else COLUMNS
+    mapping = map_headers(headers, columns)
+    for column in mapping.missing:
+        report.errors.append(RowError(HEADER_ROW, column.header, "required column is missing"))
+    seen_names: dict[str, int] = {}
+    seen_codes: dict[str, int] = {}
+    for index, values in enumerate(rows, start=HEADER_ROW + 1):
+        if not any((v or "").strip() for v in values.values()):
+            continue  # blank line
+        report.rows += 1
+        if mapping.missing:
+            continue
+        parser = _parse_row(index, values, mapping.by_field, adopt)
+        report.errors.extend(parser.errors)
+        name, code = parser.clean.get("name"), parser.clean.get("franchise_code")
+        if name:
+            key = _name_key(name)
+            if key in seen_names:
+                report.errors.append(RowError(index, "Location Name", f"duplicate of row {seen_names[key]}"))
+            elif key in known.names and not adopt:
+                report.errors.append(RowError(index, "Location Name", "a location with this name exists"))
+            seen_names.setdefault(key, index)
+        if code:
+            if code in seen_codes:
+                report.errors.append(
+                    RowError(index, "Franchise Code", f"duplicate of row {seen_codes[code]}")
+                )
+            elif code in known.codes:
+                report.errors.append(RowError(index, "Franchise Code", f"{code} is already onboarded"))
+            seen_codes.setdefault(code, index)
+        if not parser.errors:
+            ghl_id = parser.clean.pop("ghl_location_id", None)
+            report.valid.append(ValidRow(index, LocationDraft(**parser.clean), ghl_id))
+    if report.errors:
+        report.valid = [v for v in report.valid if v.row not in {e.row for e in report.errors}]
+    return report
+
+
+def known_from(names: Iterable[str], codes: Iterable[str]) -> KnownLocations:
+    return KnownLocations(frozenset(_name_key(n) for n in names), frozenset(c.upper() for c in codes))

@@ -1,0 +1,123 @@
+"""Drives one location's saga from its last recorded step to the end, with bounded retries."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from leadflow_common.logging import get_logger
+
+from onboarding import metrics
+from onboarding.domain.errors import StepError
+from onboarding.domain.location import Location, StepRecord
+from onboarding.domain.saga import RUNNABLE, STEPS, SagaStatus, Step, StepStatus, next_step
+from onboarding.saga.compensation import compensate
+from onboarding.saga.context import SagaContext
+from onboarding.saga.steps import STEP_FUNCTIONS, StepResult
+from onboarding.saga.verification import verify_and_finish
+
+log = get_logger(__name__)
+
+
+class SagaFailed(Exception):
+    """A step ran out of attempts (or cannot succeed)."""
+
+    def __init__(self, step: Step, reason: str) -> None:
+        super().__init__(f"{step}: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+async def run_saga(ctx: SagaContext, location_id: str) -> SagaStatus | None:
+    """Resume the saga of ``location_id``; returns its final status (None if it does not exist)."""
+    loc = await ctx.store.get(location_id)
+    if loc is None or loc.status not in RUNNABLE:
+        return loc.status if loc else None
+    if loc.status is SagaStatus.PENDING:
+        loc.status = SagaStatus.RUNNING
+        await ctx.store.save(loc)
+    await _publish_unsent_steps(ctx, loc)
+    try:
+        while (step := next_step(loc.done_steps())) is not None:
+            if step is Step.VERIFY:
+                await _verify(ctx, loc)
+                break
+            await _run_step(ctx, loc, step)
+    except SagaFailed as failure:
+        await _fail(ctx, loc, failure)
+    if loc.status not in RUNNABLE:
+        metrics.FINISHED.labels(loc.status.value).inc()
+    return loc.status
+
+
+async def _publish_unsent_steps(ctx: SagaContext, loc: Location) -> None:
+    """A crash between recording a step and publishing its event: publish it now."""
+    for step in STEPS:
+        record = loc.step(step)
+        if record is not None and record.status is StepStatus.DONE and not record.published:
+            await _announce(ctx, loc, step, record)
+
+
+async def _announce(ctx: SagaContext, loc: Location, step: Step, record: StepRecord) -> None:
+    await ctx.events.step_completed(loc, step)
+    record.published = True
+    await ctx.store.save_step(loc.location_id, step, record)
+
+
+async def _run_step(ctx: SagaContext, loc: Location, step: Step) -> None:
+    policy = ctx.config.retry
+    while True:
+        previous = loc.step(step)
+        attempt = (previous.attempts if previous else 0) + 1
+        started = time.perf_counter()
+        try:
+            result: StepResult = await STEP_FUNCTIONS[step](ctx, loc)
+        except StepError as exc:
+            will_retry = exc.retryable and not policy.exhausted(attempt)
+            await _record_failure(ctx, loc, step, attempt, exc, will_retry)
+            if not will_retry:
+                raise SagaFailed(step, str(exc) or type(exc).__name__) from exc
+            await asyncio.sleep(policy.delay(attempt))
+            continue
+        metrics.STEP_SECONDS.labels(step.value).observe(time.perf_counter() - started)
+        record = StepRecord(StepStatus.DONE, result, attempt)
+        if loc.ghl_location_id and step is Step.SUB_ACCOUNT:
+            await ctx.store.save(loc)
+        await ctx.store.save_step(loc.location_id, step, record)
+        loc.steps[step] = record
+        await _announce(ctx, loc, step, record)
+        log.info("step_completed", location_id=loc.location_id, step=step.value, attempt=attempt)
+        return
+
+
+async def _record_failure(
+    ctx: SagaContext, loc: Location, step: Step, attempt: int, exc: StepError, will_retry: bool
+) -> None:
+    current = loc.step(step)
+    ids = current.ghl_ids if current else {}
+    status = current.status if current and current.status is StepStatus.REQUESTED else StepStatus.FAILED
+    record = StepRecord(status, ids, attempt, f"{type(exc).__name__}: {exc}"[:500])
+    await ctx.store.save_step(loc.location_id, step, record)
+    loc.steps[step] = record
+    metrics.STEP_FAILURES.labels(step.value).inc()
+    log.warning("step_failed", location_id=loc.location_id, step=step.value, attempt=attempt, error=str(exc))
+    await ctx.events.step_failed(loc, step, record.error or "", attempt, will_retry)
+
+
+async def _verify(ctx: SagaContext, loc: Location) -> None:
+    problems = await verify_and_finish(ctx, loc)
+    record = StepRecord(StepStatus.DONE, {"problems": problems}, 1)
+    await ctx.store.save_step(loc.location_id, Step.VERIFY, record)
+    loc.steps[Step.VERIFY] = record
+    await _announce(ctx, loc, Step.VERIFY, record)
+
+
+async def _fail(ctx: SagaContext, loc: Location, failure: SagaFailed) -> None:
+    compensated, comp_error = await compensate(ctx, loc)
+    reason = failure.reason if comp_error is None else f"{failure.reason} (compensation: {comp_error})"
+    loc.status = SagaStatus.FAILED
+    loc.failed_step = failure.step.value
+    loc.last_error = reason
+    await ctx.events.failed(loc, failure.step, reason, compensated)
+    await ctx.store.save(loc)
+    log.error("onboarding_failed", location_id=loc.location_id, step=failure.step.value, reason=reason)

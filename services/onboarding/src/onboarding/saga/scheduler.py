@@ -1,0 +1,87 @@
+"""Runs up to N sagas at once on this replica, leasing them in the store so replicas never
+drive the same saga together and a crashed replica's sagas are picked up once its lease expires."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+from leadflow_common.logging import get_logger
+
+from onboarding import metrics
+from onboarding.saga.context import SagaContext
+from onboarding.saga.runner import run_saga
+
+log = get_logger(__name__)
+
+
+class SagaScheduler:
+    def __init__(
+        self, ctx: SagaContext, concurrency: int = 5, lease_s: float = 30.0, poll_s: float = 2.0
+    ) -> None:
+        self._ctx = ctx
+        self._concurrency = concurrency
+        self._lease_s = lease_s
+        self._poll_s = poll_s
+        self.owner = f"onboarding-{uuid.uuid4().hex[:10]}"
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._wakeup = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    def start(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.create_task(self._claim_loop(), name="saga-scheduler")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._loop, *self._running.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._loop = None
+
+    async def _claim_loop(self) -> None:
+        while True:
+            free = self._concurrency - len(self._running)
+            if free > 0:
+                try:
+                    for location_id in await self._ctx.store.claim_runnable(self.owner, free, self._lease_s):
+                        self._running[location_id] = asyncio.create_task(self._drive(location_id))
+                except Exception as exc:  # the store is down: try again on the next tick
+                    log.warning("saga_claim_failed", error=repr(exc))
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+
+    async def _drive(self, location_id: str) -> None:
+        metrics.IN_PROGRESS.inc()
+        heartbeat = asyncio.create_task(self._heartbeat(location_id))
+        try:
+            await run_saga(self._ctx, location_id)
+        except Exception as exc:  # infrastructure trouble: the saga stays runnable, retried later
+            log.warning("saga_interrupted", location_id=location_id, error=repr(exc))
+            await asyncio.sleep(self._poll_s)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            with contextlib.suppress(Exception):
+                await self._ctx.store.release(location_id, self.owner)
+            self._running.pop(location_id, None)
+            metrics.IN_PROGRESS.dec()
+            self.wake()
+
+    async def _heartbeat(self, location_id: str) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            with contextlib.suppress(Exception):
+                await self._ctx.store.renew(location_id, self.owner, self._lease_s)

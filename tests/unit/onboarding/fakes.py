@@ -1,0 +1,166 @@
+"""In-memory stand-ins for the saga's ports, for pure unit tests of the real handlers."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadflow_common.events.onboarding import LocationDraft
+from onboarding.domain.errors import GhlUnavailable, UnknownOutcome
+from onboarding.domain.location import Location, StepRecord
+from onboarding.domain.saga import RUNNABLE, SagaStatus, Step
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.locations: dict[str, Location] = {}
+
+    async def create(self, location: Location) -> bool:
+        if location.location_id in self.locations:
+            return False
+        self.locations[location.location_id] = copy.deepcopy(location)
+        return True
+
+    async def get(self, location_id: str) -> Location | None:
+        loc = self.locations.get(location_id)
+        return copy.deepcopy(loc) if loc else None
+
+    async def save(self, location: Location) -> None:
+        steps = self.locations[location.location_id].steps
+        saved = copy.deepcopy(location)
+        saved.steps = steps
+        self.locations[location.location_id] = saved
+
+    async def save_step(self, location_id: str, step: Step, record: StepRecord) -> None:
+        self.locations[location_id].steps[step] = copy.deepcopy(record)
+
+    async def reset_steps(self, location_id: str, steps: list[Step]) -> None:
+        for step in steps:
+            self.locations[location_id].steps.pop(step, None)
+
+    async def list_locations(self, status: SagaStatus | None, limit: int) -> list[Location]:
+        return [copy.deepcopy(v) for v in self.locations.values() if status is None or v.status is status][
+            :limit
+        ]
+
+    async def known(self) -> tuple[list[str], list[str]]:
+        return [v.draft.name for v in self.locations.values()], list(self.locations)
+
+    async def claim_runnable(self, owner: str, limit: int, lease_s: float) -> list[str]:
+        return [k for k, v in self.locations.items() if v.status in RUNNABLE][:limit]
+
+    async def renew(self, location_id: str, owner: str, lease_s: float) -> bool:
+        return True
+
+    async def release(self, location_id: str, owner: str) -> None:
+        return None
+
+
+@dataclass
+class FakeGhl:
+    """A GHL with programmable failures: ``fail[method] = [exc, exc, ...]`` raised in order."""
+
+    accounts: dict[str, str] = field(default_factory=dict)  # id -> name
+    fail: dict[str, list[Exception]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    push_statuses: list[str] = field(default_factory=lambda: ["processing", "completed"])
+    installed: bool = True
+    workflows: list[str] = field(default_factory=lambda: ["Welcome", "New Lead Nurture"])
+    pipelines: list[str] = field(default_factory=lambda: ["Lead Pipeline"])
+    custom_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    create_applies_before_unknown: bool = True
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        queue = self.fail.get(name)
+        if queue:
+            raise queue.pop(0)
+
+    async def create_sub_account(self, draft: LocationDraft, timezone: str) -> str:
+        new_id = f"ghl{next(self._ids)}"
+        try:
+            self._call("create")
+        except UnknownOutcome:
+            if self.create_applies_before_unknown:
+                self.accounts[new_id] = draft.name
+            raise
+        self.accounts[new_id] = draft.name
+        return new_id
+
+    async def find_sub_account(self, name: str) -> str | None:
+        self._call("find")
+        return next((k for k, v in self.accounts.items() if v == name), None)
+
+    async def sub_account_exists(self, ghl_location_id: str) -> bool:
+        self._call("exists")
+        return ghl_location_id in self.accounts
+
+    async def delete_sub_account(self, ghl_location_id: str) -> None:
+        self._call("delete")
+        self.accounts.pop(ghl_location_id, None)
+
+    async def load_snapshot(self, ghl_location_id: str, snapshot_id: str, override: bool) -> None:
+        self._call("load_snapshot")
+
+    async def snapshot_status(self, ghl_location_id: str, snapshot_id: str) -> str:
+        self._call("snapshot_status")
+        return self.push_statuses.pop(0) if len(self.push_statuses) > 1 else self.push_statuses[0]
+
+    async def upsert_custom_value(self, ghl_location_id: str, name: str, value: str) -> str:
+        self._call("custom_value")
+        self.custom_values.setdefault(ghl_location_id, {})[name] = value
+        return f"cv-{name}"
+
+    async def app_installed(self, ghl_location_id: str) -> bool:
+        self._call("app_installed")
+        return self.installed
+
+    async def ensure_manager_user(self, ghl_location_id: str, name: str, email: str) -> str:
+        self._call("user")
+        return "user-1"
+
+    async def workflow_names(self, ghl_location_id: str) -> list[str]:
+        self._call("workflows")
+        return list(self.workflows)
+
+    async def pipeline_names(self, ghl_location_id: str) -> list[str]:
+        self._call("pipelines")
+        return list(self.pipelines)
+
+
+def unavailable(n: int) -> list[Exception]:
+    return [GhlUnavailable("503") for _ in range(n)]
+
+
+class RecordingEvents:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, Any]] = []
+
+    def kinds(self) -> list[str]:
+        return [k for k, _, _ in self.events]
+
+    async def step_completed(self, location: Location, step: Step) -> None:
+        self.events.append(("StepCompleted", location.location_id, step.value))
+
+    async def step_failed(
+        self, location: Location, step: Step, error: str, attempt: int, will_retry: bool
+    ) -> None:
+        self.events.append(("StepFailed", location.location_id, (step.value, attempt, will_retry)))
+
+    async def activated(self, location: Location) -> None:
+        self.events.append(("LocationActivated", location.location_id, location.ghl_location_id))
+
+    async def quarantined(self, location: Location, reasons: list[str]) -> None:
+        self.events.append(("Quarantined", location.location_id, reasons))
+
+    async def failed(self, location: Location, step: Step, reason: str, compensated: list[str]) -> None:
+        self.events.append(("OnboardingFailed", location.location_id, (step.value, compensated)))
+
+    async def profile(self, location: Location) -> None:
+        self.events.append(("LocationProfile", location.location_id, location.status.value))
+
+    async def tombstone(self, location_id: str) -> None:
+        self.events.append(("Tombstone", location_id, None))
