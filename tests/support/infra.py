@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
+
 from devstack import stack
 from leadflow_common.kafka.admin import ensure_topics
 from leadflow_common.migrations import upgrade

@@ -20,7 +20,7 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage
+from faststream.kafka.annotations import KafkaMessage
 
 from leadflow_common.events.envelope import Envelope, UnknownEventType, decode_envelope
 from leadflow_common.kafka.dead_letter import ConsumedRecord, publish_dead_letter
@@ -118,7 +118,7 @@ def subscribe_records(
     """Register ``handler`` for every record of ``topic`` with the reliable policy."""
     runner = ReliableRunner(broker, group_id, settings)
 
-    async def on_message(body: bytes, message: KafkaMessage) -> None:
+    async def on_message(message: KafkaMessage) -> None:
         record = consumed_record(message.raw_message)
 
         async def call() -> None:
@@ -163,7 +163,7 @@ def subscribe_batches(
                 return False
         return True
 
-    async def on_batch(body: list[bytes], message: KafkaMessage) -> None:
+    async def on_batch(message: KafkaMessage) -> None:
         raws = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
         records = [consumed_record(r) for r in raws]
         decoded: list[tuple[ConsumedRecord, Envelope | None]] = []
