@@ -1,0 +1,110 @@
+"""The webhook endpoint against real Kafka and Redis: published once, rejected when it must be."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import orjson
+import pytest
+
+from leadflow_common.topics import GHL_EVENTS
+from tests.integration.ingest.conftest import ingest_settings
+from tests.integration.ingest.support import by_event_id, free_port, read_topic, running_ingest
+from tests.support.infra import Infra
+from tests.unit.ingest.signing import contact_body, sign_ed25519, signed_request
+
+pytestmark = pytest.mark.integration
+
+
+async def post(client: httpx.AsyncClient, raw: bytes, headers: dict[str, str]) -> httpx.Response:
+    return await client.post("/webhooks/ghl", content=raw, headers=headers)
+
+
+async def test_signed_contact_sent_twice_is_on_the_topic_exactly_once(
+    client: httpx.AsyncClient, infra: Infra
+) -> None:
+    body = contact_body()
+    raw, headers = signed_request(body)
+    first = await post(client, raw, headers)
+    second = await client.post("/api/v1/webhooks/ghl", content=raw, headers=headers)
+    assert first.status_code == second.status_code == 200
+    event_id = first.json()["event_id"]
+    assert first.json()["status"] == "accepted"
+    assert second.json() == {"status": "duplicate", "event_id": event_id}
+
+    [record] = by_event_id(await read_topic(infra.kafka, GHL_EVENTS.name), event_id)
+    assert record["key"] == body["id"]
+    assert record["event_type"] == "ContactCreate"
+    assert record["payload"] == body
+    assert record["source"] == "ingest"
+    assert record["headers"]["event_id"] == event_id
+
+
+async def test_legacy_rsa_signed_and_unknown_type_are_accepted(
+    client: httpx.AsyncClient, infra: Infra
+) -> None:
+    unknown = {"type": "InvoicePaid", "webhookId": contact_body()["webhookId"], "weird": {"a": [1, None]}}
+    response = await post(client, *signed_request(unknown, "rsa"))
+    assert response.json()["status"] == "accepted"
+    [record] = by_event_id(await read_topic(infra.kafka, GHL_EVENTS.name), response.json()["event_id"])
+    assert record["event_type"] == "Unknown"
+    assert record["payload"] == unknown
+
+
+async def test_every_rejection_path_publishes_nothing(client: httpx.AsyncClient, infra: Infra) -> None:
+    before = len(await read_topic(infra.kafka, GHL_EVENTS.name))
+    raw, headers = signed_request(contact_body())
+    cases: list[tuple[int, bytes, dict[str, str]]] = [
+        (415, raw, {**headers, "content-type": "text/plain"}),
+        (415, raw, {"x-ghl-signature": headers["x-ghl-signature"]}),
+        (413, *signed_request(contact_body(notes="x" * 300_000))),
+        (401, raw, {"content-type": "application/json"}),
+        (401, raw, {**headers, "x-ghl-signature": sign_ed25519(raw + b" ")}),
+        (401, raw, {**headers, "x-ghl-signature": "bm90IGEgc2lnbmF0dXJl"}),
+        (401, *signed_request(contact_body(age=timedelta(minutes=6)))),
+        (401, *signed_request(contact_body(age=-timedelta(minutes=6)))),
+        (400, *signed_request(b'{"type": "ContactCreate", ')),
+        (400, *signed_request(contact_body(tags="not-a-list"))),
+        (400, *signed_request(b"[]")),
+    ]
+    for expected, body, hdrs in cases:
+        response = await post(client, body, hdrs)
+        assert response.status_code == expected, (expected, response.text)
+        assert response.json()["status"] == "rejected"
+    malformed = await post(
+        client, *signed_request(contact_body(event_type="OpportunityCreate", monetaryValue="x"))
+    )
+    assert "monetaryValue" in malformed.json()["detail"]
+    assert len(await read_topic(infra.kafka, GHL_EVENTS.name)) == before
+
+
+async def test_redis_unreachable_still_publishes(infra: Infra) -> None:
+    settings = ingest_settings(
+        infra, redis={"url": f"redis://127.0.0.1:{free_port()}/0", "socket_timeout_s": 0.5}
+    )
+    body = contact_body()
+    raw, headers = signed_request(body)
+    with running_ingest(settings) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=20) as c:
+            responses = [await post(c, raw, headers) for _ in range(2)]
+            ready = await c.get("/readyz")
+    assert [r.json()["status"] for r in responses] == ["accepted", "accepted"]
+    assert ready.status_code == 503
+    records = by_event_id(await read_topic(infra.kafka, GHL_EVENTS.name), responses[0].json()["event_id"])
+    assert len(records) == 2  # same event_id: consumers deduplicate
+
+
+async def test_ops_endpoints_and_metrics(client: httpx.AsyncClient) -> None:
+    await post(client, *signed_request(contact_body()))
+    await post(client, b"{}", {"content-type": "application/json"})
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    metrics = (await client.get("/metrics")).text
+    assert 'ingest_webhooks_total{event_type="ContactCreate",outcome="accepted"}' in metrics
+    assert 'ingest_signature_failures_total{reason="missing"}' in metrics
+    assert "ingest_produce_duration_seconds_bucket" in metrics
+    assert "ingest_in_flight_requests" in metrics
+    schema = orjson.loads((await client.get("/openapi.json")).content)
+    assert "/webhooks/ghl" in schema["paths"]

@@ -1,0 +1,84 @@
+"""A private single-node Kafka broker for fault tests, started with devstack's own code.
+
+Its state and data live in a temporary DEVSTACK_HOME (the jar cache stays shared), so it can be
+stopped and started again on the same ports without touching the shared devstack broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from devstack import kafka
+from devstack.state import ServerState
+from leadflow_common.kafka.admin import ensure_topics
+from leadflow_common.topics import TopicSpec
+
+T = TypeVar("T")
+_HOME_LOCK = threading.Lock()
+
+
+class PrivateKafka:
+    """``start()``/``stop()`` are blocking; ``astart()``/``astop()`` run them off the event loop."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.state = ServerState()
+
+    @property
+    def bootstrap(self) -> str:
+        return self.state.url
+
+    def _in_home(self, fn: Callable[[], T]) -> T:
+        # devstack reads DEVSTACK_HOME at call time; its asyncio.run needs a thread with no loop.
+        def call() -> T:
+            with _HOME_LOCK:
+                previous = os.environ.get("DEVSTACK_HOME")
+                os.environ["DEVSTACK_HOME"] = str(self.home)
+                try:
+                    return fn()
+                finally:
+                    if previous is None:
+                        os.environ.pop("DEVSTACK_HOME", None)
+                    else:
+                        os.environ["DEVSTACK_HOME"] = previous
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(call).result()
+
+    def start(self) -> None:
+        """Start, or restart on the same ports with the same data."""
+        self.state = self._in_home(lambda: kafka.start(self.state))
+
+    def stop(self) -> None:
+        self._in_home(lambda: kafka.stop(self.state))
+
+    def create_topics(self, specs: Iterable[TopicSpec] | None = None) -> list[str]:
+        wanted = list(specs) if specs is not None else None
+        return self._in_home(lambda: asyncio.run(ensure_topics(self.bootstrap, wanted)))
+
+    async def astart(self) -> None:
+        await asyncio.to_thread(self.start)
+
+    async def astop(self) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+@contextmanager
+def private_kafka(home: Path, topics: Iterable[TopicSpec] | None = None) -> Iterator[PrivateKafka]:
+    """A running private broker with ``topics`` created (all declared topics when None)."""
+    broker = PrivateKafka(home)
+    broker.start()
+    try:
+        broker.create_topics(topics)
+        yield broker
+    finally:
+        broker.stop()
+        shutil.rmtree(home, ignore_errors=True)
