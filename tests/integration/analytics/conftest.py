@@ -6,10 +6,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from analytics.settings import AnalyticsSettings
-from leadflow_common.db import make_engine, make_sessionmaker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from analytics.settings import AnalyticsSettings
+from leadflow_common.db import make_engine, make_sessionmaker
 from tests.support.infra import Infra, migrated_schema
 
 

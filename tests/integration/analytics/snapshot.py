@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from analytics.adapters.tables import leads, location_daily, location_hourly, location_status, pending_events
-from analytics.domain.facts import COUNTERS
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from analytics.adapters.tables import leads, location_daily, location_hourly, location_status, pending_events
+from analytics.domain.facts import COUNTERS
 
 
 async def counters(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
-from analytics.adapters.projections import ProjectionStore
-from analytics.translate import translate
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from analytics.adapters.projections import ProjectionStore
+from analytics.translate import translate
 from tests.integration.analytics.event_stream import Item, generate, shuffled_with_duplicates, without_zeros
 from tests.integration.analytics.snapshot import counters, snapshot
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker
-from leadflow_common.kafka.consumer import subscribe_batches
-from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS, ONBOARDING_EVENTS, TopicSpec
 
 from analytics.handlers import BatchProjector
 from analytics.settings import AnalyticsSettings
+from leadflow_common.kafka.consumer import subscribe_batches
+from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS, ONBOARDING_EVENTS, TopicSpec
 
 CONSUMED_TOPICS: tuple[TopicSpec, ...] = (LOCATIONS, ONBOARDING_EVENTS, LEADS_ASSIGNED, GHL_EVENTS)
 

@@ -6,13 +6,12 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from leadflow_common.events import Envelope
-from leadflow_common.kafka.dead_letter import ConsumedRecord
-from leadflow_common.logging import get_logger
-
 from analytics.adapters.projections import BatchOutcome, ProjectionStore
 from analytics.metrics import BATCH_SECONDS, BATCH_SIZE, EVENTS_APPLIED, FRESHNESS_SECONDS
 from analytics.translate import translate
+from leadflow_common.events import Envelope
+from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from leadflow_common.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+
+from leadflow_common.settings import ServiceSettings
 
 
 class AnalyticsSettings(ServiceSettings):

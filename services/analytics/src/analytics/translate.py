@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from analytics.domain.facts import UNASSIGNED, Activity, Facts, LeadRoute, LocationInfo, OnboardingState
 from leadflow_common.events import (
     Envelope,
     LeadAssigned,
@@ -29,8 +30,6 @@ from leadflow_common.events.ghl import (
     parse_ghl_event,
 )
 from leadflow_common.topics import GHL_EVENTS, LOCATIONS
-
-from analytics.domain.facts import UNASSIGNED, Activity, Facts, LeadRoute, LocationInfo, OnboardingState
 
 OPPORTUNITY_OUTCOMES = {"won": "won", "lost": "lost"}
 

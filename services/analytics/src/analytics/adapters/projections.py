@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leadflow_common.db import claim_events, transaction
-from leadflow_common.events import Envelope
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,6 +13,8 @@ from analytics.adapters.upserts import record_progress, upsert_counters, upsert_
 from analytics.domain.aggregate import aggregate
 from analytics.domain.attribution import split_resolved
 from analytics.domain.facts import Facts
+from leadflow_common.db import claim_events, transaction
+from leadflow_common.events import Envelope
 
 # Live batches hold this lock shared; the rebuild's swap takes it exclusively so no batch
 # writes into the schema that is being replaced.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from leadflow_common.db import processed_events_table
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from analytics.domain.facts import COUNTERS
+from leadflow_common.db import processed_events_table
 
 metadata = MetaData()
 processed_events = processed_events_table(metadata)

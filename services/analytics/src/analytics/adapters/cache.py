@@ -1,0 +1,64 @@
+"""Short-lived Redis cache of hot API responses, invalidated by a projection version counter.
+
+The consumer bumps ``<prefix>:version`` after each committed batch; cache keys embed the version
+they were computed at, so a new projection makes every older entry unreachable at once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import orjson
+from redis.asyncio import Redis
+
+from analytics.metrics import CACHE_REQUESTS
+from leadflow_common.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class ResponseCache:
+    def __init__(self, redis: Redis, prefix: str, ttl_s: float) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl_ms = int(ttl_s * 1000)
+
+    @property
+    def version_key(self) -> str:
+        return f"{self._prefix}:version"
+
+    async def bump(self) -> None:
+        await self._redis.incr(self.version_key)
+
+    async def get_or_compute(self, key: str, compute: Callable[[], Awaitable[object]]) -> bytes:
+        """JSON bytes of the response; Redis trouble degrades to computing it every time."""
+        if self._ttl_ms <= 0:
+            return orjson.dumps(await compute())
+        try:
+            version = _text(await self._redis.get(self.version_key)) or "0"
+            full_key = f"{self._prefix}:cache:{version}:{key}"
+            cached = await self._redis.get(full_key)
+        except Exception as exc:
+            log.warning("cache_unavailable", error=repr(exc))
+            CACHE_REQUESTS.labels("error").inc()
+            return orjson.dumps(await compute())
+        if cached is not None:
+            CACHE_REQUESTS.labels("hit").inc()
+            return cached if isinstance(cached, bytes) else str(cached).encode()
+        CACHE_REQUESTS.labels("miss").inc()
+        body = orjson.dumps(await compute())
+        try:
+            await self._redis.set(full_key, body, px=self._ttl_ms)
+        except Exception as exc:
+            log.warning("cache_store_failed", error=repr(exc))
+        return body
+
+    async def put_json(self, key: str, value: object, ttl_s: int) -> None:
+        await self._redis.set(f"{self._prefix}:{key}", orjson.dumps(value), ex=ttl_s)
+
+    async def get_json(self, key: str) -> object | None:
+        raw = await self._redis.get(f"{self._prefix}:{key}")
+        return orjson.loads(raw) if raw is not None else None
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

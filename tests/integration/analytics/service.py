@@ -1,0 +1,54 @@
+"""Runs the analytics app in-process (lifespan, real Kafka/Postgres/Redis) and feeds it events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from analytics.main import create_app
+from analytics.settings import AnalyticsSettings
+from leadflow_common.events.envelope import encode_envelope
+from tests.integration.analytics.event_stream import Item
+from tests.support.kafka_io import produce
+
+TOKEN = "test-token"
+
+
+@asynccontextmanager
+async def running_app(settings: AnalyticsSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://analytics", headers=headers
+        ) as client:
+            yield client
+
+
+async def produce_items(bootstrap: str, items: list[Item]) -> None:
+    by_topic: dict[str, list[tuple[str, bytes | None]]] = {}
+    for item in items:
+        value = encode_envelope(item.envelope) if item.envelope is not None else None
+        by_topic.setdefault(item.topic, []).append((item.key, value))
+    for topic, records in by_topic.items():
+        await produce(bootstrap, topic, records)
+
+
+async def wait_for_applied(
+    client: httpx.AsyncClient, expected: int, timeout_s: float = 40.0
+) -> dict[str, Any]:
+    """Poll /overview (uncached in tests) until the projector applied ``expected`` events."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    body: dict[str, Any] = {}
+    while asyncio.get_running_loop().time() < deadline:
+        body = (await client.get("/overview")).json()
+        if body.get("events_applied", 0) >= expected:
+            return body
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"only {body.get('events_applied')} of {expected} events applied in {timeout_s}s")
