@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ingest.cli import server_for
+from ingest.cli import DrainingServer, server_for
 from ingest.settings import IngestSettings
 
 
@@ -26,6 +26,13 @@ def free_port() -> int:
 @contextmanager
 def running_ingest(settings: IngestSettings) -> Iterator[str]:
     """Serve ingest with ``settings`` on a free loopback port; yields its base URL."""
+    with serving(settings) as (url, _server):
+        yield url
+
+
+@contextmanager
+def serving(settings: IngestSettings) -> Iterator[tuple[str, DrainingServer]]:
+    """Like running_ingest, also yielding the uvicorn server (to signal it)."""
     port = free_port()
     server = server_for(settings, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, name=f"ingest-{port}", daemon=True)
@@ -36,7 +43,7 @@ def running_ingest(settings: IngestSettings) -> Iterator[str]:
             raise RuntimeError("ingest did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.should_exit = True
         thread.join(30)
