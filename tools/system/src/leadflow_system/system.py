@@ -16,7 +16,7 @@ from leadflow_system.processes import ProcessFailed, ServiceProcess, run_cli
 SERVICES = ("ingest", "router", "onboarding", "analytics")
 MIGRATED = ("router", "onboarding", "analytics")
 INTAKE_LOCATION_ID = "intakeCorporate000001"  # the franchise's corporate marketing sub-account
-ANALYTICS_TOKEN = "demo-dashboard-token"
+API_TOKEN = "local-dev-token"  # bearer token of the internal APIs in local runs
 
 
 def venv_bin(command: str) -> str:
@@ -25,10 +25,13 @@ def venv_bin(command: str) -> str:
 
 @dataclass
 class LocalSystem:
-    """Starts, stops and kills the system's processes. ``infra_env`` is `devstack env` output."""
+    """Starts, stops and kills the system's processes. ``infra_env`` is `devstack env` output;
+    ``run_id`` names this run's schemas and Redis prefixes (the topic namespace comes from
+    ``KAFKA_TOPIC_NAMESPACE`` in ``infra_env``)."""
 
     infra_env: dict[str, str]
     log_dir: Path
+    run_id: str
     extra_env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
@@ -58,12 +61,21 @@ class LocalSystem:
             "GHL_SNAPSHOT_ID": sim.snapshot_id,
             "INGEST_PUBLIC_KEYS": json.dumps([str(ED25519_PUBLIC_KEY), str(RSA_PUBLIC_KEY)]),
             "ROUTER_INTAKE_LOCATION_IDS": json.dumps([INTAKE_LOCATION_ID]),
-            "ANALYTICS_API_TOKEN": ANALYTICS_TOKEN,
+            "ANALYTICS_API_TOKEN": API_TOKEN,
+            "ONBOARDING_API_TOKEN": API_TOKEN,
+            "ROUTER_API_TOKEN": API_TOKEN,
         }
         for name in SERVICES:
             env[f"{name.upper()}_HTTP_PORT"] = str(self.ports[name])
+        for name in MIGRATED:
+            env[f"{name.upper()}_DB_SCHEMA"] = self.schema(name)
+        for name in ("router", "analytics"):
+            env[f"{name.upper()}_REDIS_PREFIX"] = f"{self.run_id}:{name}"
         env.update(self.extra_env)
         return env
+
+    def schema(self, service: str) -> str:
+        return f"{service}_{self.run_id}"
 
     def migrate(self) -> None:
         for name in MIGRATED:

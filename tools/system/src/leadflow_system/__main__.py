@@ -1,0 +1,3 @@
+from leadflow_system.demo import cli
+
+cli()

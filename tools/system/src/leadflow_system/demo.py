@@ -1,0 +1,189 @@
+"""The one-command demo: infra, GHL simulator, the four services, the sample franchise onboarded
+from CSV (75 new + 25 adopted), a realistic stream of signed webhooks, and a summary.
+Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from devstack import stack
+from devstack.errors import DevstackError
+from devstack.paths import repo_root, state_dir
+from leadflow_system.leads import LeadStream, location_places
+from leadflow_system.observe import get_json, get_text, histogram_quantile, read_routing
+from leadflow_system.processes import ProcessFailed, run_cli
+from leadflow_system.reset import create_topics, drop_redis_keys, drop_schemas, drop_topics
+from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, MIGRATED, LocalSystem, venv_bin
+from leadflow_system.traffic import deliver_all
+
+console = Console()
+SAMPLES = repo_root() / "services" / "onboarding" / "samples"
+NEW_CSV = SAMPLES / "locations.csv"
+EXISTING_CSV = SAMPLES / "existing_locations.csv"
+
+
+def step(message: str) -> None:
+    console.print(f"[bold cyan]▶[/bold cyan] {message}")
+
+
+async def prepare_namespace(env: dict[str, str], run_id: str) -> None:
+    """Earlier demo runs' topics, schemas and keys go; this run's topics are created."""
+    await drop_topics(env["KAFKA_BOOTSTRAP_SERVERS"], "demo", keep=run_id)
+    for service in MIGRATED:
+        await drop_schemas(env["DATABASE_URL"], f"{service}_demo%", keep=f"{service}_{run_id}")
+    await drop_redis_keys(env["REDIS_URL"], "demo")
+    await create_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
+
+
+def run_onboarding_cli(system: LocalSystem, *args: str) -> None:
+    result = run_cli([venv_bin("onboarding"), *args], system.env())
+    if result.returncode != 0:
+        raise ProcessFailed(
+            f"onboarding {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
+    console.print(result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "")
+
+
+async def wait_for_locations(system: LocalSystem, expected: int, timeout_s: float) -> dict[str, int]:
+    deadline = time.monotonic() + timeout_s
+    counts: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        listing = await get_json(system.url("onboarding") + "/onboarding", API_TOKEN)
+        items: list[dict[str, Any]] = listing.get("items", [])
+        counts = {}
+        for item in items:
+            counts[item["status"]] = counts.get(item["status"], 0) + 1
+        console.print(f"  onboarding: {counts}", end="\r")
+        settled = sum(v for k, v in counts.items() if k in ("active", "quarantined", "failed"))
+        if settled >= expected:
+            break
+        await asyncio.sleep(2)
+    console.print()
+    return counts
+
+
+async def run_demo(system: LocalSystem, leads: int) -> None:
+    step("onboarding the sample franchise: 75 new locations from CSV, 25 existing ones adopted")
+    run_onboarding_cli(system, "import", str(NEW_CSV))
+    run_onboarding_cli(system, "adopt", str(EXISTING_CSV))
+    counts = await wait_for_locations(system, 100, timeout_s=600)
+    await asyncio.sleep(3)  # the router's directory follows locations.v1
+
+    step(f"sending {leads} new contacts (plus duplicates) as signed webhooks to ingest")
+    stream = LeadStream(
+        INTAKE_LOCATION_ID,
+        location_places([NEW_CSV, EXISTING_CSV]),
+        rng=random.Random(time.time_ns()),
+    )
+    contacts, follow_ups = stream.generate(leads)
+    ingest_url = system.url("ingest") + "/webhooks/ghl"
+    statuses = await deliver_all(ingest_url, contacts)
+    console.print(f"  ingest answered: {dict(statuses)}")
+    outcome = await read_routing(system.infra_env["KAFKA_BOOTSTRAP_SERVERS"], leads, timeout_s=180)
+    step(f"sending {len(follow_ups)} follow-ups (opportunities won/lost, appointments)")
+    follow_statuses = await deliver_all(ingest_url, follow_ups)
+    console.print(f"  ingest answered: {dict(follow_statuses)}")
+    await asyncio.sleep(5)  # analytics applies in batches
+    await print_summary(system, counts, outcome)
+
+
+async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: Any) -> None:
+    table = Table(title="leadflow demo summary", show_header=False)
+    table.add_row("locations active", str(counts.get("active", 0)))
+    table.add_row(
+        "locations quarantined / failed", f"{counts.get('quarantined', 0)} / {counts.get('failed', 0)}"
+    )
+    table.add_row("leads routed", str(len(outcome.assigned)))
+    table.add_row("leads unassigned (pool)", str(len(outcome.unassigned)))
+    table.add_row("leads synced into sub-accounts", str(len(outcome.synced)))
+    metrics = await get_text(system.url("router") + "/metrics")
+    p99 = histogram_quantile(metrics, "lead_routing_duration_seconds", 0.99)
+    table.add_row("p99 routing latency", f"≤ {p99 * 1000:.0f} ms" if p99 is not None else "n/a")
+    console.print(table)
+
+    rules = Table("rule that fired", "leads", title="routing decisions by rule")
+    for rule, count in outcome.rules.most_common():
+        rules.add_row(rule, str(count))
+    console.print(rules)
+
+    with contextlib.suppress(Exception):
+        perf = await get_json(
+            system.url("analytics") + "/locations/performance?sort=conversion_rate&order=desc&limit=5",
+            API_TOKEN,
+        )
+        top = Table("location", "leads", "won", "conversion", title="top locations by conversion")
+        for item in perf.get("items", [])[:5]:
+            top.add_row(
+                str(item.get("location_id")),
+                str(item.get("leads")),
+                str(item.get("won", item.get("conversions"))),
+                f"{float(item.get('conversion_rate') or 0):.0%}",
+            )
+        console.print(top)
+    console.print(f"dashboard: {system.url('analytics')}/dashboard  (token: {API_TOKEN})")
+    console.print(
+        f"APIs: analytics {system.url('analytics')}/docs · router {system.url('router')}/docs · "
+        f"onboarding {system.url('onboarding')}/docs · ingest {system.url('ingest')}/docs · "
+        f"GHL simulator {system.url('ghl-simulator')}"
+    )
+
+
+def main(
+    leads: int = typer.Option(500, help="new contacts to send"),
+    exit_after_summary: bool = typer.Option(False, help="stop everything after the summary"),
+) -> None:
+    """Run the whole system locally with the sample franchise."""
+    run_id = "demo" + datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    os.environ["KAFKA_TOPIC_NAMESPACE"] = run_id
+    step("infrastructure: Kafka (KRaft), PostgreSQL, Redis")
+    try:
+        env = stack.env_vars(stack.up(progress=lambda m: console.print(f"  {m}"), create_topics=False))
+    except DevstackError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    env["KAFKA_TOPIC_NAMESPACE"] = run_id
+    asyncio.run(prepare_namespace(env, run_id))
+    system = LocalSystem(env, state_dir() / "logs" / run_id, run_id)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        step("migrations: router, onboarding, analytics schemas")
+        system.migrate()
+        step("starting the GHL simulator and the four services")
+        system.start()
+        for name, proc in system.processes.items():
+            console.print(f"  {name}: {system.url(name)}  (log: {proc.log_path})")
+        asyncio.run(run_demo(system, leads))
+        if not exit_after_summary:
+            console.print("[bold]Everything is running. Ctrl-C stops it.[/bold]")
+            while all(p.running for p in system.processes.values()):
+                time.sleep(1)
+            console.print("[red]a service stopped; see its log[/red]")
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+    except ProcessFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        system.stop()
+        console.print(
+            f"stopped. Logs: {system.log_dir}. Infrastructure stays up: `uv run devstack down` stops it."
+        )
+
+
+def cli() -> None:
+    typer.run(main)
+
+
+if __name__ == "__main__":
+    cli()
