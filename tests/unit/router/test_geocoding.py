@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from router.domain.geocoding import GeocodeMethod, Place, geocode, normalize_zip
 from router.domain.lead import Lead
 from router.domain.states import STATE_CENTROIDS, normalize_state

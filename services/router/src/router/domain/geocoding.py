@@ -18,6 +18,7 @@ _ZIP5 = re.compile(r"^\s*(\d{5})(?:[-\s]?\d{4})?\s*$")
 
 
 class GeocodeMethod(StrEnum):
+    COORDINATES = "coordinates"  # given by the caller (previews)
     POSTAL_CODE = "postal_code"
     CITY_STATE = "city_state"
     STATE_CENTROID = "state_centroid"

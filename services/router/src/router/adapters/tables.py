@@ -1,0 +1,87 @@
+"""The router schema (tables name no schema: the engine's search_path is the router's)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from leadflow_common.db import processed_events_table
+
+metadata = MetaData()
+
+processed_events = processed_events_table(metadata)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("location_id", String(64), primary_key=True),
+    Column("ghl_location_id", String(64)),
+    Column("name", String(300), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("timezone", String(64), nullable=False),
+    Column("daily_capacity", Integer, nullable=False),
+    Column("state", String(8)),
+    Column("postal_code", String(16)),
+    Column("profile", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("lead_id", String(128), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("source_location_id", String(64)),
+    Column("location_id", String(64)),
+    Column("ghl_location_id", String(64)),
+    Column("rule", String(32), nullable=False),
+    Column("reason", String(200)),
+    Column("distance_miles", Float),
+    Column("capacity_date", Date),
+    Column("score", Float, nullable=False),
+    Column("geocode_method", String(32), nullable=False),
+    Column("state", String(8)),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Index("assignments_location_day", "location_id", "capacity_date"),
+)
+
+decision_log = Table(
+    "decision_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("lead_id", String(128), nullable=False, index=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("geocode_method", String(32), nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("candidates", JSONB, nullable=False),
+    Column("timings_ms", JSONB, nullable=False),
+    Column("replayed", String(5), nullable=False, server_default="false"),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+
+lead_syncs = Table(
+    "lead_syncs",
+    metadata,
+    Column("lead_id", String(128), primary_key=True),
+    Column("location_id", String(64), nullable=False),
+    Column("ghl_location_id", String(64), nullable=False),
+    Column("location_contact_id", String(128), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="1"),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,95 @@
+"""Internal HTTP API (bearer token): a lead's decision, what-if previews, location capacity."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from router.adapters import postgres as pg
+from router.domain.capacity import capacity_date
+from router.domain.geocoding import Geocode, GeocodeMethod, geocode
+from router.domain.lead import Lead
+from router.domain.scoring import score_lead
+from router.services import RouterServices
+
+bearer = HTTPBearer(auto_error=False)
+
+
+class PreviewRequest(BaseModel):
+    postal_code: str | None = None
+    city: str | None = None
+    state: str | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    source: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+def services(request: Request) -> RouterServices:
+    found: RouterServices = request.app.state.services
+    return found
+
+
+def authorized(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    token = services(request).settings.api_token
+    if token and (credentials is None or credentials.credentials != token):
+        raise HTTPException(status_code=401, detail="bearer token required")
+
+
+api = APIRouter(dependencies=[Depends(authorized)])
+Services = Annotated[RouterServices, Depends(services)]
+
+
+@api.get("/routes/{lead_id}")
+async def get_route(lead_id: str, svc: Services) -> dict[str, Any]:
+    """The decision for a lead and why: rule, candidates seen, geocode method, sync state."""
+    async with svc.sessions() as session:
+        row = await pg.assignment(session, lead_id)
+        if row is None:
+            raise HTTPException(status_code=404, detail="no decision for this lead")
+        logs = await pg.decision_logs(session, lead_id)
+        synced = await pg.sync_record(session, lead_id)
+    return {"assignment": row, "decisions": logs, "ghl_sync": synced}
+
+
+@api.post("/routes/preview")
+async def preview(body: PreviewRequest, svc: Services) -> dict[str, Any]:
+    """What-if: where would a lead from here go now? Books nothing."""
+    lead = Lead("preview", postal_code=body.postal_code, city=body.city, state=body.state,
+                source=body.source, tags=tuple(body.tags))  # fmt: skip
+    geo = geocode(lead, svc.gazetteer)
+    if body.lat is not None and body.lon is not None:
+        geo = Geocode(GeocodeMethod.COORDINATES, body.lat, body.lon, geo.state)
+    score = score_lead(lead, svc.weights)
+    outcome = await svc.decider.decide("", geo, score, datetime.now(UTC), book=False)
+    return {"geocode": asdict(geo), "score": score, "outcome": asdict(outcome)}
+
+
+@api.get("/locations/{location_id}/capacity")
+async def location_capacity(location_id: str, svc: Services) -> dict[str, Any]:
+    async with svc.sessions() as session:
+        row = await pg.location_row(session, location_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail="unknown location")
+    day = capacity_date(datetime.now(UTC), row["timezone"])
+    reserved = await svc.redis_directory.reserved(location_id, day)
+    cap = int(row["daily_capacity"])
+    threshold = svc.settings.capacity_threshold
+    return {
+        "location_id": location_id,
+        "status": row["status"],
+        "local_date": day.isoformat(),
+        "timezone": row["timezone"],
+        "daily_capacity": cap,
+        "threshold": threshold,
+        "reserved": reserved,
+        "remaining_below_threshold": max(0.0, threshold * cap - reserved),
+        "utilization": reserved / cap if cap else None,
+    }

@@ -1,0 +1,26 @@
+"""The router's Kafka subscriptions (thin: each hands records to its handler)."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaBroker
+
+from leadflow_common.kafka.consumer import subscribe_records
+from leadflow_common.settings import KafkaSettings
+from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS
+from router.handlers.directory import DirectoryHandler
+from router.handlers.routing import RoutingHandler
+from router.handlers.sync import SyncHandler
+from router.settings import DIRECTORY_GROUP, ROUTING_GROUP, SYNC_GROUP
+
+
+def subscribe(
+    broker: KafkaBroker,
+    kafka: KafkaSettings,
+    routing: RoutingHandler,
+    directory: DirectoryHandler,
+    sync: SyncHandler | None,
+) -> None:
+    subscribe_records(broker, LOCATIONS, DIRECTORY_GROUP, directory.handle, kafka)
+    subscribe_records(broker, GHL_EVENTS, ROUTING_GROUP, routing.handle, kafka)
+    if sync is not None:
+        subscribe_records(broker, LEADS_ASSIGNED, SYNC_GROUP, sync.handle, kafka)

@@ -1,0 +1,1 @@
+"""Message handlers: domain logic plus ports, one module per stream the router consumes."""

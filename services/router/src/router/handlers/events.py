@@ -1,0 +1,68 @@
+"""Turning stored or fresh decisions into leads.assigned.v1 events with deterministic ids, so a
+republished decision is recognisably the same event downstream."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from leadflow_common.events.envelope import EventPayload
+from leadflow_common.events.leads import LeadAssigned, LeadUnassigned, RouteCandidate
+from router.domain.rules import Candidate
+
+EVENT_NAMESPACE = uuid.UUID("5b0d6f0e-4c55-4d0b-9a3a-0f6a1c2d7e11")
+
+
+def assigned_event_id(lead_id: str) -> uuid.UUID:
+    return uuid.uuid5(EVENT_NAMESPACE, f"decided:{lead_id}")
+
+
+def synced_event_id(lead_id: str) -> uuid.UUID:
+    return uuid.uuid5(EVENT_NAMESPACE, f"synced:{lead_id}")
+
+
+def route_candidates(candidates: tuple[Candidate, ...] | list[Candidate]) -> list[RouteCandidate]:
+    return [
+        RouteCandidate(
+            location_id=c.location_id,
+            distance_miles=c.distance_miles,
+            reserved_today=c.reserved,
+            daily_capacity=c.daily_capacity,
+            eligible=c.eligible,
+            reason=None if c.eligible else ("inactive" if c.status != "active" else "at_capacity"),
+        )
+        for c in candidates
+    ]
+
+
+def decision_payload(row: dict[str, Any], candidates: list[RouteCandidate]) -> EventPayload:
+    """LeadAssigned or LeadUnassigned from an ``assignments`` row."""
+    decided_at: datetime = row["decided_at"]
+    if row["location_id"] is None:
+        return LeadUnassigned(
+            lead_id=row["lead_id"],
+            source_location_id=row["source_location_id"],
+            reason=row["reason"] or "unassigned",
+            score=row["score"],
+            geocode_method=row["geocode_method"],
+            state=row["state"],
+            decided_at=decided_at,
+            candidates=candidates,
+            reasons=[row["reason"] or "unassigned"],
+        )
+    capacity_date: date = row["capacity_date"]
+    return LeadAssigned(
+        lead_id=row["lead_id"],
+        source_location_id=row["source_location_id"],
+        location_id=row["location_id"],
+        ghl_location_id=row["ghl_location_id"],
+        rule=row["rule"],
+        distance_miles=row["distance_miles"],
+        score=row["score"],
+        geocode_method=row["geocode_method"],
+        capacity_date=capacity_date,
+        decided_at=decided_at,
+        candidates=candidates,
+        reasons=[f"rule {row['rule']}", f"geocoded by {row['geocode_method']}"],
+    )

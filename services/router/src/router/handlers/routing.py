@@ -1,0 +1,125 @@
+"""Routing a contact event: decide (one Redis round trip), persist, publish.
+
+Order and why: the Redis reservation is keyed by lead id, so a crash before the Postgres commit
+replays into the same slot; the decision, its log line and the processed_events row commit in
+one transaction; the event is published after the commit with a deterministic id, and a
+redelivered event whose decision is already stored republishes it (a crash between commit and
+publish loses nothing; consumers dedupe on the event id).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadflow_common.db import transaction
+from leadflow_common.events.envelope import Envelope
+from leadflow_common.events.ghl import ContactEvent
+from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.kafka.errors import PermanentError
+from leadflow_common.logging import get_logger
+from leadflow_common.topics import LEADS_ASSIGNED
+from router import metrics
+from router.adapters import postgres as pg
+from router.adapters.redis_decider import RedisDecider
+from router.domain.decision import RoutingDecision
+from router.domain.geocoding import Gazetteer, geocode
+from router.domain.lead import Lead
+from router.domain.scoring import ScoreWeights, score_lead
+from router.handlers.events import assigned_event_id, decision_payload, route_candidates
+from router.handlers.ports import Publisher
+from router.settings import ROUTING_GROUP, RouterSettings
+
+log = get_logger(__name__)
+ROUTABLE_TYPES = frozenset({"ContactCreate", "ContactUpdate"})
+
+
+def lead_from_contact(contact: ContactEvent) -> Lead:
+    if not contact.id:
+        raise PermanentError("contact event without an id")
+    return Lead(
+        lead_id=contact.id, source_location_id=contact.location_id, first_name=contact.first_name,
+        last_name=contact.last_name, email=contact.email, phone=contact.phone, address1=contact.address1,
+        city=contact.city, state=contact.state, postal_code=contact.postal_code, source=contact.source,
+        tags=tuple(contact.tags),
+    )  # fmt: skip
+
+
+@dataclass
+class RoutingHandler:
+    settings: RouterSettings
+    sessions: async_sessionmaker[AsyncSession]
+    decider: RedisDecider
+    gazetteer: Gazetteer
+    publisher: Publisher
+    weights: ScoreWeights
+
+    async def handle(self, record: ConsumedRecord, envelope: Envelope | None) -> None:
+        if envelope is None or envelope.event_type not in ROUTABLE_TYPES:
+            return
+        contact = ContactEvent.model_validate(envelope.payload)
+        if not self.settings.routes_location(contact.location_id):
+            return
+        lead = lead_from_contact(contact)
+        async with self.sessions() as session:
+            stored = await pg.assignment(session, lead.lead_id)
+        if stored is not None:
+            if stored["event_id"] == envelope.event_id:
+                await self._publish(stored, [])  # redelivery: make sure the event went out
+            return
+        await self.route(lead, envelope)
+
+    async def route(self, lead: Lead, envelope: Envelope) -> RoutingDecision:
+        started = time.perf_counter()
+        score = score_lead(lead, self.weights)
+        geo = geocode(lead, self.gazetteer)
+        geocoded = time.perf_counter()
+        outcome = await self.decider.decide(lead.lead_id, geo, score, datetime.now(UTC))
+        decided = time.perf_counter()
+        decision = RoutingDecision(
+            lead.lead_id, envelope.event_id, lead.source_location_id, score, geo, outcome, datetime.now(UTC),
+            {"geocode": _ms(geocoded - started), "decide": _ms(decided - geocoded)},
+        )  # fmt: skip
+        async with transaction(self.sessions) as session:
+            if not await pg.claim(session, ROUTING_GROUP, envelope.event_id):
+                return decision
+            ghl_location_id = await self._ghl_location_id(session, outcome.location_id)
+            await pg.save_decision(session, decision, ghl_location_id)
+            stored = await pg.assignment(session, lead.lead_id)
+        metrics.ROUTING_SECONDS.observe(time.perf_counter() - started)
+        self._observe(decision)
+        if stored is not None and stored["event_id"] == envelope.event_id:
+            await self._publish(stored, route_candidates(outcome.candidates))
+        return decision
+
+    async def _ghl_location_id(self, session: AsyncSession, location_id: str | None) -> str | None:
+        if location_id is None:
+            return None
+        row = await pg.location_row(session, location_id)
+        return row["ghl_location_id"] if row else None
+
+    async def _publish(self, stored: dict[str, Any], candidates: list[Any]) -> None:
+        payload = decision_payload(stored, candidates)
+        envelope = self.publisher.envelope(payload, event_id=assigned_event_id(stored["lead_id"]))
+        await self.publisher.publish(LEADS_ASSIGNED, stored["lead_id"], envelope)
+
+    def _observe(self, decision: RoutingDecision) -> None:
+        out = decision.outcome
+        metrics.DECISIONS.labels(out.rule).inc()
+        if out.location_id is None:
+            metrics.UNASSIGNED.labels(out.reason or "unknown").inc()
+        else:
+            chosen = next((c for c in out.candidates if c.location_id == out.location_id), None)
+            if chosen is not None and chosen.daily_capacity > 0:
+                utilization = (chosen.reserved + 1) / chosen.daily_capacity
+                metrics.CAPACITY_UTILIZATION.labels(out.location_id).set(utilization)
+        log.info("lead_routed", lead_id=decision.lead_id, rule=out.rule, location_id=out.location_id,
+                 reason=out.reason, geocode=decision.geocode.method.value, replayed=out.replayed)  # fmt: skip
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)

@@ -1,0 +1,101 @@
+"""The router process: FastAPI app whose lifespan loads the directory, starts the consumers and
+the background loops (directory watch, counter reconciliation, lag export)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import FastAPI
+
+from leadflow_common.db import ping
+from leadflow_common.ghl import GhlSettings
+from leadflow_common.http import Readiness, ops_router
+from leadflow_common.kafka.health import kafka_ready
+from leadflow_common.kafka.lag import LagExporter
+from leadflow_common.logging import configure_logging, get_logger
+from leadflow_common.redis import redis_ready
+from leadflow_common.telemetry import setup_tracing
+from router.api import api
+from router.consumer import subscribe
+from router.services import RouterServices, build_services
+from router.settings import DIRECTORY_GROUP, ROUTING_GROUP, SYNC_GROUP, RouterSettings
+
+log = get_logger(__name__)
+
+
+async def every(interval_s: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` forever at a fixed interval; a failure is logged, never fatal."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await job()
+        except Exception as exc:
+            log.warning("background_job_failed", job=name, error=repr(exc))
+
+
+async def directory_ready(svc: RouterServices) -> None:
+    if not await svc.redis_directory.is_loaded():
+        raise RuntimeError("location directory not loaded in Redis")
+
+
+def readiness_for(svc: RouterServices) -> Readiness:
+    return Readiness(
+        {
+            "kafka": lambda: kafka_ready(svc.broker),
+            "postgres": lambda: ping(svc.engine),
+            "redis": lambda: redis_ready(svc.redis),
+            "directory": lambda: directory_ready(svc),
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[None]:
+    settings = svc.settings
+    if not await svc.directory.ensure_loaded():
+        await svc.directory.reconcile()
+    await svc.decider.refresh_timezones()
+    subscribe(svc.broker, settings.kafka, svc.routing, svc.directory, svc.sync)
+    await svc.broker.start()
+    groups = [ROUTING_GROUP, DIRECTORY_GROUP] + ([SYNC_GROUP] if svc.sync else [])
+    lag = LagExporter(settings.kafka.bootstrap_servers, groups)
+    lag.start()
+    tasks = [
+        asyncio.create_task(
+            every(settings.directory_watch_interval_s, "directory", svc.directory.ensure_loaded)
+        ),
+        asyncio.create_task(every(settings.reconcile_interval_s, "reconcile", svc.directory.reconcile)),
+    ]
+    readiness.started = True
+    log.info("router_started", groups=groups)
+    try:
+        yield
+    finally:
+        readiness.draining = True
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await lag.stop()
+        await svc.broker.stop()
+        await svc.aclose()
+
+
+def create_app(settings: RouterSettings | None = None, ghl_settings: GhlSettings | None = None) -> FastAPI:
+    settings = settings or RouterSettings()
+    configure_logging("router", settings.telemetry.log_level, settings.telemetry.log_json)
+    setup_tracing("router", settings.telemetry.exporter)
+    svc = build_services(settings, ghl_settings)
+    readiness = readiness_for(svc)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(svc, readiness):
+            yield
+
+    app = FastAPI(title="leadflow router", lifespan=lifespan)
+    app.state.services = svc
+    app.include_router(ops_router(readiness))
+    app.include_router(api)
+    return app

@@ -1,0 +1,84 @@
+"""Wiring: builds the adapters and handlers from settings (nothing happens at import time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from faststream.kafka import KafkaBroker
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from leadflow_common.db import make_engine, make_sessionmaker
+from leadflow_common.ghl import GhlClient, GhlSettings
+from leadflow_common.kafka.broker import make_broker
+from leadflow_common.kafka.publisher import EventPublisher
+from leadflow_common.redis import make_redis
+from router.adapters.gazetteer import default_gazetteer
+from router.adapters.ghl_sync import GhlLeadSync
+from router.adapters.keys import RedisKeys
+from router.adapters.redis_decider import RedisDecider
+from router.adapters.redis_directory import RedisDirectory
+from router.domain.geocoding import Gazetteer
+from router.domain.scoring import ScoreWeights
+from router.handlers.directory import DirectoryHandler
+from router.handlers.routing import RoutingHandler
+from router.handlers.sync import SyncHandler
+from router.settings import RouterSettings
+
+
+@dataclass
+class RouterServices:
+    settings: RouterSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    broker: KafkaBroker
+    gazetteer: Gazetteer
+    weights: ScoreWeights
+    decider: RedisDecider
+    redis_directory: RedisDirectory
+    directory: DirectoryHandler
+    routing: RoutingHandler
+    sync: SyncHandler | None
+    ghl: GhlClient | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        if self.ghl is not None:
+            await self.ghl.aclose()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = None) -> RouterServices:
+    engine = make_engine(settings.database_url, settings.db_schema)
+    sessions = make_sessionmaker(engine)
+    redis = make_redis(settings.redis)
+    broker = make_broker(settings.kafka, "router")
+    publisher = EventPublisher(broker, "router")
+    keys = RedisKeys(settings.redis_prefix)
+    decider = RedisDecider(redis, keys, settings.routing_policy(), settings.reservation_ttl_s,
+                           settings.counter_ttl_s)  # fmt: skip
+    redis_directory = RedisDirectory(redis, keys, settings.counter_ttl_s)
+    weights = settings.score_weights()
+    gazetteer = default_gazetteer()
+    ghl: GhlClient | None = None
+    sync: SyncHandler | None = None
+    if settings.sync_enabled:
+        ghl = GhlClient(ghl_settings or GhlSettings(), redis)
+        sync = SyncHandler(sessions, GhlLeadSync(ghl), publisher, settings.sync_tag_prefix)
+    return RouterServices(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        redis=redis,
+        broker=broker,
+        gazetteer=gazetteer,
+        weights=weights,
+        decider=decider,
+        redis_directory=redis_directory,
+        directory=DirectoryHandler(sessions, redis_directory, decider),
+        routing=RoutingHandler(settings, sessions, decider, gazetteer, publisher, weights),
+        sync=sync,
+        ghl=ghl,
+    )

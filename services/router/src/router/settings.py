@@ -1,0 +1,71 @@
+"""Router settings (env prefix ``ROUTER_``); every one is documented in the service README."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from leadflow_common.settings import ServiceSettings
+from router.domain.rules import RoutingPolicy
+from router.domain.scoring import ScoreWeights
+
+ROUTING_GROUP = "router"
+DIRECTORY_GROUP = "router-directory"
+SYNC_GROUP = "router-sync"
+
+
+class RouterSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ROUTER_", extra="ignore", env_nested_delimiter="__")
+
+    service_name: str = "router"
+    http_port: int = 8002
+    database_url: str = "postgresql+asyncpg://router:router@127.0.0.1:5432/leadflow"
+    db_schema: str = "router"
+    redis_prefix: str = Field(default="router", description="prefix of every Redis key the router owns")
+    api_token: str | None = Field(default=None, description="bearer token of the internal APIs; none = open")
+
+    intake_location_ids: list[str] = Field(default_factory=list)
+    accept_all_locations: bool = Field(default=False, description="route contacts of any sub-account (demos)")
+
+    radii_miles: list[float] = Field(default_factory=lambda: [25.0, 50.0, 100.0])
+    candidate_count: int = 5
+    capacity_threshold: float = 0.9
+    tie_miles: float = 1.0
+    state_candidate_count: int = 50
+    priority_score: float = 80.0
+
+    source_points: dict[str, float] | None = None
+    tag_points: dict[str, float] | None = None
+    field_points: dict[str, float] | None = None
+    unknown_source_points: float = 10.0
+
+    reservation_ttl_s: int = 7 * 24 * 3600
+    counter_ttl_s: int = 48 * 3600
+    reconcile_interval_s: float = 3600.0
+    directory_watch_interval_s: float = 2.0
+    sync_enabled: bool = Field(default=True, description="apply assignments in GHL (router-sync group)")
+    sync_tag_prefix: str = "routed"
+
+    def routing_policy(self) -> RoutingPolicy:
+        return RoutingPolicy(
+            radii_miles=tuple(self.radii_miles),
+            count=self.candidate_count,
+            threshold=self.capacity_threshold,
+            tie_miles=self.tie_miles,
+            state_count=self.state_candidate_count,
+            priority_score=self.priority_score,
+        )
+
+    def score_weights(self) -> ScoreWeights:
+        defaults = ScoreWeights()
+        return ScoreWeights(
+            source_points=self.source_points if self.source_points is not None else defaults.source_points,
+            unknown_source_points=self.unknown_source_points,
+            field_points=self.field_points if self.field_points is not None else defaults.field_points,
+            tag_points=self.tag_points if self.tag_points is not None else defaults.tag_points,
+        )
+
+    def routes_location(self, location_id: str | None) -> bool:
+        if self.accept_all_locations:
+            return True
+        return location_id is not None and location_id in self.intake_location_ids
