@@ -168,7 +168,7 @@ def row(rng: random.Random, number: int, city: str, state: str) -> dict[str, str
         "Email": f"{slug}@fitnation.example.com",
         "Website": f"https://fitnation.example.com/{slug}",
         "Manager Name": f"{first} {last}",
-        "Manager Email": f"{first.lower()}.{last.lower()}@fitnation.example.com",
+        "Manager Email": f"{first.lower()}.{last.lower()}.{number}@fitnation.example.com",
         "Timezone": z["timezone"] if rng.random() < 0.6 else "",
         "Capacity Limit": str(rng.choice([25, 30, 40, 50, 60, 80])),
         "Region": region(state),

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from onboarding.domain.hours import HoursError, business_hours, describe_hours, parse_weekly_hours
 
 

@@ -16,7 +16,6 @@ from onboarding.domain.saga import RetryPolicy, SagaStatus, Step, StepStatus
 from onboarding.handlers import handle_command
 from onboarding.saga.context import SagaConfig, SagaContext
 from onboarding.saga.runner import run_saga
-
 from tests.unit.onboarding.fakes import FakeGhl, FakeStore, RecordingEvents, unavailable
 
 DRAFT = LocationDraft(

@@ -14,7 +14,6 @@ from leadflow_common.events.onboarding import (
     UpdateLocation,
 )
 from leadflow_common.logging import get_logger
-
 from onboarding import metrics
 from onboarding.domain.geo import geocode, location_timezone
 from onboarding.domain.location import Location, StepRecord, location_key

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from leadflow_common.events.onboarding import LocationDraft
-
 from onboarding.domain.location import Location, StepRecord
 from onboarding.domain.saga import SagaStatus, Step
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from leadflow_common.events.locations import LocationProfile, LocationStatus
 from leadflow_common.events.onboarding import LocationDraft
-
 from onboarding.domain.saga import SagaStatus, Step, StepStatus
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadflow_common.events.onboarding import LocationDraft
-
 from onboarding.domain import fields
 from onboarding.domain.columns import COLUMNS, GHL_ID_COLUMN, Column, map_headers
 from onboarding.domain.hours import HoursError, business_hours

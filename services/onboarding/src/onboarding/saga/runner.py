@@ -6,7 +6,6 @@ import asyncio
 import time
 
 from leadflow_common.logging import get_logger
-
 from onboarding import metrics
 from onboarding.domain.errors import StepError
 from onboarding.domain.location import Location, StepRecord

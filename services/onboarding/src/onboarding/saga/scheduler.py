@@ -8,7 +8,6 @@ import contextlib
 import uuid
 
 from leadflow_common.logging import get_logger
-
 from onboarding import metrics
 from onboarding.saga.context import SagaContext
 from onboarding.saga.runner import run_saga
@@ -55,7 +54,8 @@ class SagaScheduler:
             if free > 0:
                 try:
                     for location_id in await self._ctx.store.claim_runnable(self.owner, free, self._lease_s):
-                        self._running[location_id] = asyncio.create_task(self._drive(location_id))
+                        if location_id not in self._running:
+                            self._running[location_id] = asyncio.create_task(self._drive(location_id))
                 except Exception as exc:  # the store is down: try again on the next tick
                     log.warning("saga_claim_failed", error=repr(exc))
             self._wakeup.clear()

@@ -1,0 +1,134 @@
+"""The GhlPort on top of the shared, rate-limited GHL client; client errors become saga errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from leadflow_common.events.onboarding import LocationDraft
+from leadflow_common.ghl import (
+    GhlAuthError,
+    GhlClient,
+    GhlError,
+    GhlNotFound,
+    GhlUnknownOutcome,
+    GhlValidationError,
+)
+from onboarding.domain.errors import GhlUnavailable, RejectedByGhl, UnknownOutcome
+
+
+@asynccontextmanager
+async def _mapped_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except GhlUnknownOutcome as exc:
+        raise UnknownOutcome(str(exc)) from exc
+    except (GhlValidationError, GhlAuthError, GhlNotFound) as exc:
+        raise RejectedByGhl(f"{type(exc).__name__}: {exc}") from exc
+    except (GhlError, OSError) as exc:
+        raise GhlUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+EXISTING_USER = "existing-agency-user"
+
+
+class GhlAdapter:
+    def __init__(self, client: GhlClient, app_id: str | None = None) -> None:
+        self._client = client
+        self._app_id = app_id
+
+    async def create_sub_account(self, draft: LocationDraft, timezone: str) -> str:
+        async with _mapped_errors():
+            created = await self._client.create_location(
+                name=draft.name,
+                phone=draft.phone,
+                address=draft.address,
+                city=draft.city,
+                state=draft.state,
+                postal_code=draft.postal_code,
+                country="US",
+                website=draft.website,
+                timezone=timezone,
+                email=draft.email,
+            )
+        return created.id
+
+    async def find_sub_account(self, name: str) -> str | None:
+        async with _mapped_errors():
+            found = await self._client.search_locations(name=name)
+        wanted = name.casefold()
+        return next((loc.id for loc in found if loc.name.casefold() == wanted), None)
+
+    async def sub_account_exists(self, ghl_location_id: str) -> bool:
+        try:
+            async with _mapped_errors():
+                await self._client.get_location(ghl_location_id)
+        except RejectedByGhl as exc:
+            if isinstance(exc.__cause__, GhlNotFound):
+                return False
+            raise
+        return True
+
+    async def delete_sub_account(self, ghl_location_id: str) -> None:
+        async with _mapped_errors():
+            await self._client.delete_location(ghl_location_id)
+
+    async def load_snapshot(self, ghl_location_id: str, snapshot_id: str, override: bool) -> None:
+        async with _mapped_errors():
+            await self._client.load_snapshot(ghl_location_id, snapshot_id, override=override)
+
+    async def snapshot_status(self, ghl_location_id: str, snapshot_id: str) -> str:
+        try:
+            async with _mapped_errors():
+                status = await self._client.snapshot_push_status(snapshot_id, ghl_location_id)
+        except RejectedByGhl as exc:
+            if isinstance(exc.__cause__, GhlNotFound):
+                return "not_started"
+            raise
+        return status.status
+
+    async def upsert_custom_value(self, ghl_location_id: str, name: str, value: str) -> str:
+        async with _mapped_errors():
+            return (await self._client.upsert_custom_value(ghl_location_id, name, value)).id
+
+    async def app_installed(self, ghl_location_id: str) -> bool:
+        async with _mapped_errors():
+            installed = await self._client.installed_locations(self._app_id)
+        return any(loc.id == ghl_location_id and loc.is_installed for loc in installed)
+
+    async def ensure_manager_user(self, ghl_location_id: str, name: str, email: str) -> str:
+        """Look before creating, and look again when the create's outcome is unknown."""
+        existing = await self._find_user(ghl_location_id, email)
+        if existing is not None:
+            return existing
+        first, _, last = name.strip().partition(" ")
+        try:
+            async with _mapped_errors():
+                user = await self._client.create_user(
+                    ghl_location_id, first, last or first, email, role="admin"
+                )
+        except UnknownOutcome:
+            found = await self._find_user(ghl_location_id, email)
+            if found is None:
+                raise
+            return found
+        except RejectedByGhl as exc:
+            # GHL user emails are unique agency-wide: a manager of two locations already has a user.
+            if "already exists" in str(exc):
+                return EXISTING_USER
+            raise
+        return user.id
+
+    async def _find_user(self, ghl_location_id: str, email: str) -> str | None:
+        async with _mapped_errors():
+            users = await self._client.search_users(ghl_location_id)
+        wanted = email.casefold()
+        return next((u.id for u in users if (u.email or "").casefold() == wanted), None)
+
+    async def workflow_names(self, ghl_location_id: str) -> list[str]:
+        async with _mapped_errors():
+            return [w.name for w in await self._client.list_workflows(ghl_location_id)]
+
+    async def pipeline_names(self, ghl_location_id: str) -> list[str]:
+        async with _mapped_errors():
+            return [p.name for p in await self._client.list_pipelines(ghl_location_id)]

@@ -1,0 +1,121 @@
+"""The onboarding command line: serve, migrate, import, adopt, status, retry."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from leadflow_common.events.envelope import EventPayload
+from leadflow_common.events.onboarding import RetryOnboarding
+from onboarding import importer
+from onboarding.domain.location import location_key
+from onboarding.domain.saga import SagaStatus
+from onboarding.report import print_locations, print_report
+from onboarding.settings import OnboardingSettings
+
+app = typer.Typer(help="Onboard franchise locations into GoHighLevel.", no_args_is_help=True)
+console = Console()
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def _publish_with_progress(settings: OnboardingSettings, commands: list[tuple[str, EventPayload]]) -> None:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("publishing commands", total=len(commands))
+        asyncio.run(importer.publish_commands(settings, commands, lambda: progress.advance(task)))
+    console.print(f"[green]{len(commands)} command(s) published[/green]")
+
+
+def _import(path: Path, dry_run: bool, adopt: bool) -> None:
+    settings = OnboardingSettings()
+    report = asyncio.run(importer.validate_file(settings, path, adopt))
+    print_report(console, report, str(path))
+    if not report.ok:
+        console.print("[red]Nothing was sent: fix the problems above and import the file again.[/red]")
+        raise typer.Exit(1)
+    if dry_run:
+        console.print("[green]Dry run: the file is valid, nothing was sent.[/green]")
+        return
+    _publish_with_progress(settings, importer.keyed(report.valid))
+
+
+@app.command("import")
+def import_locations(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="locations CSV")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only validate")] = False,
+) -> None:
+    """Validate a CSV of new locations; when every row is valid, send one OnboardLocation per row."""
+    _import(file, dry_run, adopt=False)
+
+
+@app.command()
+def adopt(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a GHL Location Id column")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only validate")] = False,
+) -> None:
+    """Register already-live GHL sub-accounts (creates nothing in GHL)."""
+    _import(file, dry_run, adopt=True)
+
+
+@app.command()
+def status(
+    key: Annotated[str | None, typer.Argument(help="franchise code")] = None,
+    only: Annotated[SagaStatus | None, typer.Option("--status", help="filter by status")] = None,
+) -> None:
+    """Show locations and where their onboarding stands."""
+    locations = asyncio.run(importer.list_locations(OnboardingSettings(), only))
+    if key is not None:
+        locations = [loc for loc in locations if loc.location_id == location_key(key)]
+    print_locations(console, locations)
+
+
+@app.command()
+def retry(
+    keys: Annotated[list[str] | None, typer.Argument(help="franchise codes")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="every failed location")] = False,
+) -> None:
+    """Restart failed onboardings from their failed step."""
+    settings = OnboardingSettings()
+    targets = [location_key(k) for k in keys or []]
+    if all_failed:
+        failed = asyncio.run(importer.list_locations(settings, SagaStatus.FAILED))
+        targets += [loc.location_id for loc in failed]
+    if not targets:
+        console.print("nothing to retry")
+        raise typer.Exit(1)
+    commands: list[tuple[str, EventPayload]] = [
+        (k, RetryOnboarding(location_id=k)) for k in dict.fromkeys(targets)
+    ]
+    _publish_with_progress(settings, commands)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the onboarding schema to the latest migration."""
+    from leadflow_common.migrations import upgrade
+
+    settings = OnboardingSettings()
+    upgrade(MIGRATIONS, settings.database_url, settings.db_schema)
+    console.print(f"schema {settings.db_schema} is up to date")
+
+
+@app.command()
+def serve() -> None:
+    """Run the service: command consumer, saga runners, status API on the HTTP port."""
+    import uvicorn
+
+    from onboarding.main import create_app
+
+    settings = OnboardingSettings()
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,31 @@
+"""Onboarding settings (env prefix ONBOARDING_); infrastructure addresses come from the shared ones."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from leadflow_common.settings import ServiceSettings
+
+
+class OnboardingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ONBOARDING_", extra="ignore")
+
+    service_name: str = "onboarding"
+    http_port: int = 8003
+    db_schema: str = "onboarding"
+    consumer_group: str = "onboarding"
+    api_token: str = Field(default="dev-onboarding-token", description="bearer token of the status API")
+    status_api_url: str | None = Field(default=None, description="CLI: ask this API instead of the DB")
+    snapshot_id: str = Field(default="sNapMaster0000000001", description="the master snapshot to apply")
+    default_timezone: str = "America/New_York"
+    concurrency: int = Field(default=5, ge=1, description="sagas driven at once per replica")
+    step_max_attempts: int = Field(default=5, ge=1)
+    step_backoff_s: float = Field(default=1.0, description="first retry delay; doubles per attempt")
+    step_backoff_max_s: float = 60.0
+    push_poll_initial_s: float = 0.5
+    push_poll_max_s: float = 5.0
+    push_poll_budget_s: float = 300.0
+    lease_s: float = Field(default=30.0, description="a crashed replica's sagas are resumed after this")
+    scheduler_poll_s: float = 2.0
+    lag_interval_s: float = 15.0

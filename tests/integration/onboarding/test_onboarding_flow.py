@@ -1,0 +1,136 @@
+"""CSV → commands → saga against the GHL simulator → LocationActivated + LocationProfile, on the real
+Kafka, Postgres and Redis; plus redelivery, crash-mid-request, kill -9, compensation, quarantine."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leadflow_common.topics import LOCATIONS, ONBOARDING_COMMANDS, ONBOARDING_EVENTS
+from onboarding.cli import app
+from onboarding.main import Service, build_service
+from tests.integration.onboarding.support import (
+    SAMPLES,
+    csv_subset,
+    events_for,
+    onboarding_settings,
+    statuses,
+    wait_statuses,
+)
+from tests.support.ghl import GhlSim, free_port, ghl_sim  # noqa: F401
+from tests.support.infra import Infra, migrated_schema
+from tests.support.kafka_io import read_all
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def schema(infra: Infra) -> Iterator[str]:
+    yield from migrated_schema(infra, "onboarding")
+
+
+@pytest.fixture(scope="module")
+def group() -> str:
+    return f"onboarding-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def sim(ghl_sim: GhlSim) -> GhlSim:  # noqa: F811
+    ghl_sim.set_limits(max=400, interval_ms=1000)
+    return ghl_sim
+
+
+@pytest.fixture
+def cli_env(infra: Infra, schema: str) -> dict[str, str]:
+    return {"ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"), "ONBOARDING_DB_SCHEMA": schema}
+
+
+async def started(service: Service) -> Service:
+    await service.start()
+    return service
+
+
+@pytest.fixture
+async def service(infra: Infra, schema: str, group: str, sim: GhlSim) -> AsyncIterator[Service]:
+    svc = await started(build_service(onboarding_settings(infra, schema, group), sim.settings()))
+    yield svc
+    await svc.stop()
+
+
+def names_in_sim(sim: GhlSim) -> Counter[str]:
+    return Counter(loc["name"] for loc in sim.state()["locations"])
+
+
+def test_broken_csv_reports_every_row_and_sends_nothing(infra: Infra, cli_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["import", str(SAMPLES / "locations_broken.csv")], env=cli_env)
+    assert result.exit_code == 1, result.output
+    for row in (4, 7, 11, 14, 22, 32, 42, 52, 62, 72):
+        assert f"│ {row:>3} │" in result.output or f" {row} " in result.output
+    assert "Nothing was sent" in result.output
+    records = asyncio.run(read_all(infra.kafka, ONBOARDING_COMMANDS.name, expected=1, timeout_s=2))
+    assert records == []
+
+
+async def test_csv_onboards_locations_once_despite_crash_and_redelivery(
+    infra: Infra, schema: str, sim: GhlSim, service: Service, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rows = csv_subset(SAMPLES / "locations.csv", tmp_path / "new.csv", slice(0, 8))
+    keys = [r["Franchise Code"] for r in rows]
+    # GHL applies the first create but the connection drops before the answer: an unknown outcome.
+    sim.faults(crash=[{"method": "POST", "path_prefix": "/locations/", "count": 1}])
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["import", str(tmp_path / "new.csv")], env=cli_env
+    )
+    assert result.exit_code == 0, result.output
+    await wait_statuses(infra, schema, keys, {"active"}, timeout_s=60)
+    sim.clear_faults()
+
+    names = names_in_sim(sim)
+    assert all(names[r["Location Name"]] == 1 for r in rows), names
+
+    profiles = await events_for(infra, LOCATIONS.name, set(keys), expected=len(keys))
+    by_key = {k: v["payload"] for k, v in profiles}
+    assert set(by_key) == set(keys)
+    assert all(p["status"] == "active" and p["lat"] and p["ghl_location_id"] for p in by_key.values())
+    assert by_key["FIT-0001"]["timezone"] == "America/Chicago"
+    activated = await events_for(infra, ONBOARDING_EVENTS.name, set(keys), expected=len(keys) * 7)
+    assert Counter(v["event_type"] for _, v in activated)["LocationActivated"] == len(keys)
+
+    # The same commands again (a redelivery, or an operator importing twice by mistake).
+    commands = await read_all(infra.kafka, ONBOARDING_COMMANDS.name, expected=len(keys), timeout_s=10)
+    creates_before = sum(1 for r in sim.requests() if r["method"] == "POST" and r["path"] == "/locations/")
+    from tests.support.kafka_io import produce
+
+    await produce(infra.kafka, ONBOARDING_COMMANDS.name, [(r.key.decode(), r.value) for r in commands])
+    await asyncio.sleep(2)
+    creates_after = sum(1 for r in sim.requests() if r["method"] == "POST" and r["path"] == "/locations/")
+    assert creates_after == creates_before
+    assert set((await statuses(infra, schema, keys)).values()) == {"active"}
+
+    # Importing the file again is refused: every franchise code is known now.
+    again = await asyncio.to_thread(
+        CliRunner().invoke, app, ["import", str(tmp_path / "new.csv")], env=cli_env
+    )
+    assert again.exit_code == 1 and "already onboarded" in again.output
+
+
+async def test_adopt_registers_existing_locations_without_creating(
+    infra: Infra, schema: str, sim: GhlSim, service: Service, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rows = csv_subset(SAMPLES / "existing_locations.csv", tmp_path / "existing.csv", slice(0, 3))
+    keys = [r["Franchise Code"] for r in rows]
+    before = max((r["seq"] for r in sim.requests()), default=0)
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["adopt", str(tmp_path / "existing.csv")], env=cli_env
+    )
+    assert result.exit_code == 0, result.output
+    await wait_statuses(infra, schema, keys, {"active"}, timeout_s=30)
+    assert [r for r in sim.requests(since=before) if r["method"] != "GET"] == []
+    profiles = await events_for(infra, LOCATIONS.name, set(keys), expected=len(keys))
+    assert {v["payload"]["ghl_location_id"] for _, v in profiles} == {r["GHL Location Id"] for r in rows}
