@@ -7,6 +7,7 @@ import pytest
 
 from router.adapters.gazetteer import default_gazetteer
 from tests.integration.router.harness import RunningRouter, running_router
+from tests.support.ghl import ghl_sim  # noqa: F401  (module-scoped simulator fixture)
 from tests.support.infra import Infra, migrated_schema
 
 

@@ -50,10 +50,11 @@ class RunningRouter:
 
     async def publish_location(self, location_id: str, zip_code: str, lat: float, lon: float,
                                capacity: int, state: str, status: str = "active",
-                               timezone: str = "America/Chicago") -> None:  # fmt: skip
+                               timezone: str = "America/Chicago", ghl_location_id: str | None = None,
+                               ) -> None:  # fmt: skip
         profile = LocationProfile(
-            location_id=location_id, ghl_location_id=f"ghl-{location_id}", name=location_id,
-            franchise_code=location_id, status=LocationStatus(status), lat=lat, lon=lon,
+            location_id=location_id, ghl_location_id=ghl_location_id or f"ghl-{location_id}",
+            name=location_id, franchise_code=location_id, status=LocationStatus(status), lat=lat, lon=lon,
             timezone=timezone, daily_capacity=capacity, state=state, postal_code=zip_code,
         )  # fmt: skip
         envelope = Envelope.wrap(profile, source="tests")

@@ -16,7 +16,7 @@ from leadflow_common.db import transaction
 from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.leads import LeadAssigned, LeadSynced
 from leadflow_common.kafka.dead_letter import ConsumedRecord
-from leadflow_common.kafka.errors import TransientError
+from leadflow_common.kafka.errors import PermanentError, TransientError
 from leadflow_common.logging import get_logger
 from leadflow_common.topics import LEADS_ASSIGNED
 from router import metrics
@@ -67,6 +67,8 @@ class SyncHandler:
             metrics.SYNCS.labels("failed").inc()
             if _is_retryable(exc):
                 raise TransientError(f"GHL sync of {assigned.lead_id} failed: {exc}") from exc
+            if _is_rejected(exc):
+                raise PermanentError(f"GHL rejected the sync of {assigned.lead_id}: {exc}") from exc
             raise
         values: dict[str, object] = {
             "lead_id": assigned.lead_id,
@@ -88,3 +90,9 @@ def _is_retryable(exc: Exception) -> bool:
     return isinstance(
         exc, GhlRateLimited | GhlServerError | GhlUnknownOutcome | ConnectionError | TimeoutError
     )
+
+
+def _is_rejected(exc: Exception) -> bool:
+    from leadflow_common.ghl import GhlAuthError, GhlNotFound, GhlValidationError
+
+    return isinstance(exc, GhlNotFound | GhlValidationError | GhlAuthError)
