@@ -56,16 +56,22 @@ class Stream:
                 bucket[name] = bucket.get(name, 0.0) + value
 
 
-def location_id(n: int) -> str:
-    return f"FIT-{n:04d}"
+def stream_start(seed: int) -> datetime:
+    """Each seed gets its own week, so tests sharing the session's topics do not overlap in time."""
+    return START + timedelta(days=7 * seed)
 
 
-def profile(n: int, capacity: int = 20) -> LocationProfile:
+def window(seed: int) -> dict[str, str]:
+    start = stream_start(seed)
+    return {"from": (start - timedelta(days=2)).isoformat(), "to": (start + timedelta(days=5)).isoformat()}
+
+
+def profile(prefix: str, n: int, capacity: int = 20) -> LocationProfile:
     return LocationProfile(
-        location_id=location_id(n),
-        ghl_location_id=f"ghl-{n}",
-        name=f"Fitness {n}",
-        franchise_code=location_id(n),
+        location_id=f"{prefix}-{n:04d}",
+        ghl_location_id=f"ghl-{prefix}-{n}",
+        name=f"Fitness {prefix} {n}",
+        franchise_code=f"{prefix}-{n:04d}",
         status=LocationStatus.ACTIVE,
         timezone=TIMEZONES[n % len(TIMEZONES)],
         daily_capacity=capacity,
@@ -81,19 +87,23 @@ def ghl(event_type: str, at: datetime, body: dict[str, object]) -> Envelope:
     )
 
 
-def generate(seed: int, n_locations: int = 4, n_leads: int = 60) -> Stream:
+def generate(
+    seed: int, n_locations: int = 4, n_leads: int = 60, prefix: str | None = None, tag: str = ""
+) -> Stream:
     """Locations, leads routed to them (some unassigned), syncs, opportunity outcomes and
     appointments from both the intake account and the locations' sub-accounts, unknown types."""
-    rnd = random.Random(seed)
+    rnd = random.Random(f"{seed}{tag}")
+    prefix = prefix or f"S{seed}"
+    begin = stream_start(seed)
     stream = Stream()
     for n in range(1, n_locations + 1):
-        p = profile(n)
+        p = profile(prefix, n)
         stream.locations.append(p)
         stream.timezones[p.location_id] = p.timezone
         stream.items.append(Item(LOCATIONS.name, p.location_id, Envelope.wrap(p, source="onboarding")))
         activated = LocationActivated(
             location_id=p.location_id,
-            ghl_location_id=f"ghl-{n}",
+            ghl_location_id=p.ghl_location_id or "",
             name=p.name,
             daily_capacity=20,
             activated_at=START - timedelta(days=1),
@@ -102,17 +112,18 @@ def generate(seed: int, n_locations: int = 4, n_leads: int = 60) -> Stream:
             Item(ONBOARDING_EVENTS.name, p.location_id, Envelope.wrap(activated, source="onboarding"))
         )
     for i in range(n_leads):
-        lead = f"lead-{seed}-{i}"
-        decided = START + timedelta(minutes=rnd.randrange(0, 60 * 48))
+        lead = f"lead-{seed}{tag}-{i}"
+        decided = begin + timedelta(minutes=rnd.randrange(0, 60 * 48))
         score = float(rnd.randrange(10, 100))
         n = rnd.randrange(0, n_locations + 1)
-        owner = location_id(n) if n else UNASSIGNED
+        owner = f"{prefix}-{n:04d}" if n else UNASSIGNED
+        ghl_id = f"ghl-{prefix}-{n}"
         if n:
             assigned = LeadAssigned(
                 lead_id=lead,
                 source_location_id=INTAKE,
                 location_id=owner,
-                ghl_location_id=f"ghl-{n}",
+                ghl_location_id=ghl_id,
                 rule="nearest",
                 score=score,
                 geocode_method="zip",
@@ -125,7 +136,7 @@ def generate(seed: int, n_locations: int = 4, n_leads: int = 60) -> Stream:
             synced = LeadSynced(
                 lead_id=lead,
                 location_id=owner,
-                ghl_location_id=f"ghl-{n}",
+                ghl_location_id=ghl_id,
                 location_contact_id=f"lc-{lead}",
                 synced_at=synced_at,
             )
@@ -143,7 +154,7 @@ def generate(seed: int, n_locations: int = 4, n_leads: int = 60) -> Stream:
             stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(unassigned, source="router")))
             stream.count(owner, decided, unassigned=1)
         from_location = n and rnd.random() < 0.5
-        account, contact = (f"ghl-{n}", f"lc-{lead}") if from_location else (INTAKE, lead)
+        account, contact = (ghl_id, f"lc-{lead}") if from_location else (INTAKE, lead)
         at = decided + timedelta(hours=rnd.randrange(1, 30))
         outcome = rnd.choice(("won", "lost", "open", None))
         if outcome:
@@ -168,6 +179,13 @@ def shuffled_with_duplicates(stream: Stream, seed: int, duplicate_rate: float = 
     items += [i for i in stream.items if rnd.random() < duplicate_rate]
     rnd.shuffle(items)
     return items
+
+
+def only(
+    rows: dict[tuple[str, object], dict[str, float]], prefix: str
+) -> dict[tuple[str, object], dict[str, float]]:
+    """The rows of one stream's locations (the session's topics carry other tests' streams too)."""
+    return {k: v for k, v in rows.items() if k[0].startswith(prefix + "-")}
 
 
 def without_zeros(

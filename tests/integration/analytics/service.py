@@ -13,6 +13,7 @@ from asgi_lifespan import LifespanManager
 from analytics.main import create_app
 from analytics.settings import AnalyticsSettings
 from leadflow_common.events.envelope import encode_envelope
+from leadflow_common.kafka.lag import read_consumer_lag
 from tests.integration.analytics.event_stream import Item
 from tests.support.kafka_io import produce
 
@@ -41,14 +42,23 @@ async def produce_items(bootstrap: str, items: list[Item]) -> None:
 
 
 async def wait_for_applied(
-    client: httpx.AsyncClient, expected: int, timeout_s: float = 40.0
+    client: httpx.AsyncClient,
+    expected: int,
+    settled: AnalyticsSettings | None = None,
+    timeout_s: float = 40.0,
 ) -> dict[str, Any]:
-    """Poll /overview (uncached in tests) until the projector applied ``expected`` events."""
+    """Poll /overview until the projector applied ``expected`` events and, with ``settled``, until
+    its group has no lag left (the session's topics also carry other tests' events)."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     body: dict[str, Any] = {}
     while asyncio.get_running_loop().time() < deadline:
         body = (await client.get("/overview")).json()
-        if body.get("events_applied", 0) >= expected:
-            return body
+        if body.get("events_applied", 0) >= expected and (settled is None or await _caught_up(settled)):
+            return dict((await client.get("/overview")).json())
         await asyncio.sleep(0.3)
     raise AssertionError(f"only {body.get('events_applied')} of {expected} events applied in {timeout_s}s")
+
+
+async def _caught_up(settings: AnalyticsSettings) -> bool:
+    lags = await read_consumer_lag(settings.kafka.bootstrap_servers, settings.consumer_group)
+    return bool(lags) and sum(p.lag for p in lags) == 0
