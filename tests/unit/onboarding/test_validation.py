@@ -105,3 +105,9 @@ def test_sample_files() -> None:
     existing = read_csv(SAMPLES / "existing_locations.csv")
     adopt = validate_rows(existing.headers, existing.rows, adopt=True)
     assert adopt.ok and all(v.ghl_location_id for v in adopt.valid)
+
+
+def test_hours_and_closed_dates_errors_name_their_own_column() -> None:
+    headers = [*HEADERS, "Closed Dates"]
+    report = validate_rows(headers, [good_row(**{"Hours": "Mon 9-5", "Closed Dates": "Christmas"})])
+    assert {(e.row, e.column) for e in report.errors} == {(2, "Hours"), (2, "Closed Dates")}

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadflow_common.events.locations import BusinessHours
 from leadflow_common.events.onboarding import LocationDraft
 from onboarding.domain import fields
 from onboarding.domain.columns import COLUMNS, GHL_ID_COLUMN, Column, map_headers
-from onboarding.domain.hours import HoursError, business_hours
+from onboarding.domain.hours import HoursError, parse_closed_dates, parse_weekly_hours
 
 HEADER_ROW = 1  # row numbers are spreadsheet rows: the header is row 1, the first location row 2
 
@@ -77,6 +78,17 @@ class _RowParser:
         except fields.FieldError as exc:
             self.errors.append(RowError(self.row, column.header, str(exc)))
 
+    def parse(self, column: Column, parse: Callable[[str], Any]) -> Any:
+        """Optional structured cells (hours, closed dates): None when empty or invalid."""
+        value = self.raw(column)
+        if not value:
+            return None
+        try:
+            return parse(value)
+        except HoursError as exc:
+            self.errors.append(RowError(self.row, column.header, str(exc)))
+            return None
+
 
 _CHECKS: dict[str, Callable[[str], Any]] = {
     "email": fields.email,
@@ -101,13 +113,10 @@ def _parse_row(row_number: int, values: dict[str, str], headers: dict[str, str],
         parser.take(column, _CHECKS.get(column.field))
     zip_column = by_field["postal_code"]
     parser.take(zip_column, lambda v: fields.postal_code(v, parser.clean.get("state")))
-    try:
-        parser.clean["business_hours"] = business_hours(
-            parser.raw(by_field["hours"]), parser.raw(by_field["closed_dates"])
-        )
-    except HoursError as exc:
-        column = by_field["closed_dates"] if "date" in str(exc) else by_field["hours"]
-        parser.errors.append(RowError(row_number, column.header, str(exc)))
+    weekly = parser.parse(by_field["hours"], parse_weekly_hours)
+    closed = parser.parse(by_field["closed_dates"], parse_closed_dates)
+    if weekly or closed:
+        parser.clean["business_hours"] = BusinessHours(weekly=weekly or {}, closed_dates=closed or [])
     if adopt:
         parser.take(GHL_ID_COLUMN)
     return parser
