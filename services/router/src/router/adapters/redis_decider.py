@@ -62,14 +62,24 @@ class RedisDecider:
         self._counter_ttl_s = counter_ttl_s
         self._script = redis.register_script(SCRIPT)
         self._timezones: set[str] = {DEFAULT_TIMEZONE, ""}
+        self._dates_cache: dict[str, str] = {}
+        self._dates_stamp: tuple[int, int] = (-1, -1)
 
     async def refresh_timezones(self) -> None:
         self._timezones |= {_text(t) for t in await self._redis.smembers(self._keys.timezones)}
 
+    def _dates(self, now: datetime) -> dict[str, str]:
+        """Local dates per timezone, recomputed at most once per second (and when zones change)."""
+        stamp = (int(now.timestamp()), len(self._timezones))
+        if stamp != self._dates_stamp:
+            dates = local_dates(now, self._timezones - {""})
+            dates[""] = dates[DEFAULT_TIMEZONE]
+            self._dates_cache, self._dates_stamp = dates, stamp
+        return self._dates_cache
+
     def _args(self, lead_id: str, geo: Geocode, ratio: float, now: datetime, book: bool) -> list[str]:
         p = self._policy
-        dates = local_dates(now, self._timezones - {""})
-        dates[""] = dates[DEFAULT_TIMEZONE]
+        dates = self._dates(now)
         args = [
             self._keys.prefix, lead_id, repr(geo.lon), repr(geo.lat),
             "1" if geo.method == GeocodeMethod.STATE_CENTROID else "0",
