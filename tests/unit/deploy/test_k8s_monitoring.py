@@ -50,7 +50,8 @@ def defined_metric_names() -> set[str]:
 
 
 def metrics_in(expr: str) -> set[str]:
-    without_labels = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", " ", expr)
+    without_grouping = re.sub(r"\b(?:by|without)\s*\([^)]*\)", " ", expr)
+    without_labels = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", " ", without_grouping)
     return {w for w in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", without_labels) if w not in PROMQL_WORDS}
 
 
