@@ -20,4 +20,5 @@ def subscribe_projector(broker: KafkaBroker, projector: BatchProjector, settings
         projector,
         settings.kafka,
         max_records=settings.batch_max_records,
+        session_timeout_ms=settings.session_timeout_ms,
     )

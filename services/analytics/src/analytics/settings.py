@@ -18,6 +18,7 @@ class AnalyticsSettings(ServiceSettings):
     consumer_group: str = "analytics"
     consume: bool = Field(default=True, description="run the batch consumer inside the API process")
     batch_max_records: int = Field(default=500, ge=1)
+    session_timeout_ms: int = Field(default=10_000, ge=6_000, description="Kafka group session timeout")
     api_token: SecretStr = SecretStr("dev-analytics-token")
     redis_prefix: str = Field(
         default="analytics", description="prefix of every Redis key (tests: per session)"
