@@ -8,11 +8,11 @@ import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
+
 from ingest.adapters.keys import load_verifier
 from ingest.api import WEBHOOK_PATHS, webhook_router
 from ingest.handlers import IngestDeps
 from ingest.inflight import InFlight
-
 from tests.unit.ingest.fakes import FakePublisher, FakeReplayStore
 from tests.unit.ingest.signing import contact_body, signed_request, trusted_public_keys
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from ingest.adapters.keys import load_verifier
 from ingest.domain.errors import BrokerUnavailable, ConcurrentDelivery, SignatureRejected
 from ingest.handlers import IngestDeps, Status, ingest_webhook
-
 from tests.unit.ingest.fakes import FakePublisher, FakeReplayStore
 from tests.unit.ingest.signing import contact_body, signed_request, trusted_public_keys
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from ingest.adapters.keys import load_verifier
 from ingest.domain.errors import SignatureRejected
 from ingest.settings import DEFAULT_PUBLIC_KEYS
-
 from tests.unit.ingest.signing import sign_ed25519, sign_rsa, trusted_public_keys
 
 BODY = b'{"type":"ContactCreate","id":"c1"}'

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+
 from ingest.domain.errors import MalformedWebhook, StaleTimestamp
 from ingest.domain.webhook import build_webhook, event_id_for
 

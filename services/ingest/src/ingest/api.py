@@ -8,7 +8,6 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from leadflow_common.logging import get_logger
 from pydantic import BaseModel
 
 from ingest.domain.errors import (
@@ -24,6 +23,7 @@ from ingest.domain.signature import ED25519_HEADER, RSA_HEADER
 from ingest.handlers import IngestDeps, ingest_webhook
 from ingest.inflight import InFlight
 from ingest.metrics import REQUEST_SECONDS, VERIFICATION_FAILURES, WEBHOOKS
+from leadflow_common.logging import get_logger
 
 log = get_logger(__name__)
 WEBHOOK_PATHS = ("/webhooks/ghl", "/api/v1/webhooks/ghl")

@@ -8,13 +8,6 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from leadflow_common.http import Readiness, ops_router
-from leadflow_common.kafka.broker import make_broker
-from leadflow_common.kafka.health import kafka_ready
-from leadflow_common.kafka.publisher import EventPublisher
-from leadflow_common.logging import configure_logging, get_logger
-from leadflow_common.redis import make_redis, redis_ready
-from leadflow_common.telemetry import setup_tracing
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
@@ -26,6 +19,13 @@ from ingest.domain.signature import SignatureVerifier
 from ingest.handlers import IngestDeps
 from ingest.inflight import InFlight
 from ingest.settings import IngestSettings
+from leadflow_common.http import Readiness, ops_router
+from leadflow_common.kafka.broker import make_broker
+from leadflow_common.kafka.health import kafka_ready
+from leadflow_common.kafka.publisher import EventPublisher
+from leadflow_common.logging import configure_logging, get_logger
+from leadflow_common.redis import make_redis, redis_ready
+from leadflow_common.telemetry import setup_tracing
 
 log = get_logger(__name__)
 

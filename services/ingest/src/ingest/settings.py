@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leadflow_common.settings import ServiceSettings
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
+
+from leadflow_common.settings import ServiceSettings
 
 KEYS_DIR = Path(__file__).resolve().parents[2] / "config" / "keys"
 DEFAULT_PUBLIC_KEYS = [
@@ -43,3 +44,10 @@ class IngestSettings(ServiceSettings):
         if value < MIN_DEDUP_TTL_S:
             raise ValueError(f"dedup_ttl_s must be >= {MIN_DEDUP_TTL_S} (2 h)")
         return value
+
+    @model_validator(mode="after")
+    def _claim_outlives_the_produce(self) -> IngestSettings:
+        # A claim expiring mid-produce would let a concurrent retry publish the same event twice.
+        if self.inflight_ttl_s <= self.produce_timeout_s:
+            raise ValueError("inflight_ttl_s must be longer than produce_timeout_s")
+        return self

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from leadflow_common.logging import get_logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ingest.domain.claim import Claim
+from leadflow_common.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -6,14 +6,14 @@ import asyncio
 import time
 
 from aiokafka.errors import KafkaError
-from leadflow_common.events.envelope import Envelope
-from leadflow_common.kafka.publisher import EventPublisher
-from leadflow_common.telemetry import current_traceparent
-from leadflow_common.topics import GHL_EVENTS
 
 from ingest.domain.errors import BrokerUnavailable
 from ingest.domain.webhook import Webhook
 from ingest.metrics import PRODUCE_SECONDS
+from leadflow_common.events.envelope import Envelope
+from leadflow_common.kafka.publisher import EventPublisher
+from leadflow_common.telemetry import current_traceparent
+from leadflow_common.topics import GHL_EVENTS
 
 SOURCE = "ingest"
 

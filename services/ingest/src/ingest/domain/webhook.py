@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from leadflow_common.events.ghl import GhlEvent, envelope_event_type, parse_ghl_event
 
 from ingest.domain.errors import MalformedWebhook, StaleTimestamp
+from leadflow_common.events.ghl import GhlEvent, envelope_event_type, parse_ghl_event
 
 # Fixed namespace: the same webhookId always yields the same event_id, in every replica and
 # every release, so consumers deduplicate GHL's retries and our own re-publishes.

@@ -1,0 +1,25 @@
+"""Settings: defaults that work locally, unsafe combinations refused."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ingest.settings import IngestSettings
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INGEST_PUBLIC_KEYS", '["/a.pem"]')
+    settings = IngestSettings()
+    assert (settings.http_port, settings.max_body_bytes) == (8001, 262144)
+    assert settings.timestamp_tolerance_s == 300
+    assert settings.verify_signatures
+    assert settings.public_keys == ["/a.pem"]
+
+
+@pytest.mark.parametrize(
+    "fields", [{"dedup_ttl_s": 3600}, {"inflight_ttl_s": 5, "produce_timeout_s": 5.0}, {"max_body_bytes": 0}]
+)
+def test_unsafe_settings_are_refused(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        IngestSettings(**fields)  # type: ignore[arg-type]
