@@ -1,0 +1,35 @@
+"""The Redis replay store: claim, in-flight, confirm with the long TTL, release."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from ingest.adapters.dedup import WebhookDeduplicator
+from ingest.domain.claim import Claim
+from leadflow_common.redis import make_redis
+from leadflow_common.settings import RedisSettings
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+async def test_claim_confirm_release_against_real_redis(infra: Infra) -> None:
+    redis = make_redis(RedisSettings(url=infra.redis_url))
+    store = WebhookDeduplicator(redis, published_ttl_s=7200, in_flight_ttl_s=30)
+    published, released = f"t-{uuid.uuid4()}", f"t-{uuid.uuid4()}"
+    try:
+        assert await store.claim(published) is Claim.CLAIMED
+        assert await store.claim(published) is Claim.IN_FLIGHT
+        assert 0 < await redis.ttl(f"ingest:wh:{published}") <= 30
+        await store.confirm(published)
+        assert await store.claim(published) is Claim.PUBLISHED
+        assert await redis.ttl(f"ingest:wh:{published}") > 7000
+
+        assert await store.claim(released) is Claim.CLAIMED
+        await store.release(released)
+        assert await store.claim(released) is Claim.CLAIMED
+    finally:
+        await redis.delete(f"ingest:wh:{published}", f"ingest:wh:{released}")
+        await redis.aclose()
