@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from ghl_simulator.settings import SimSettings
 from ghl_simulator.webhooks import ED25519_PUBLIC_KEY, RSA_PUBLIC_KEY, WebhookSender
 from leadflow_common.ghl import GhlSettings

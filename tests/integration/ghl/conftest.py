@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.asyncio import Redis
+
 from leadflow_common.ghl import GhlClient
 from leadflow_common.redis import make_redis
 from leadflow_common.settings import RedisSettings
-from redis.asyncio import Redis
-
 from tests.support.ghl import GhlSim, ghl_sim
 from tests.support.infra import Infra
 

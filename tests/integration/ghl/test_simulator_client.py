@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+
 from leadflow_common.ghl import (
     GhlClient,
     GhlNotFound,
@@ -14,7 +15,6 @@ from leadflow_common.ghl import (
     GhlUnknownOutcome,
     GhlValidationError,
 )
-
 from tests.support.ghl import GhlSim
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from leadflow_common.http import Readiness, ops_router
 
 from ghl_simulator import admin
 from ghl_simulator.errors import GhlHttpError, on_ghl_error, on_validation_error
@@ -12,6 +11,7 @@ from ghl_simulator.gate import Gate
 from ghl_simulator.routes import contacts, locations, oauth, setup
 from ghl_simulator.settings import SimSettings
 from ghl_simulator.sim import Sim
+from leadflow_common.http import Readiness, ops_router
 
 
 def create_app(settings: SimSettings | None = None) -> FastAPI:

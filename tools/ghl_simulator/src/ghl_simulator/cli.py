@@ -8,11 +8,11 @@ from typing import Annotated
 import orjson
 import typer
 import uvicorn
-from leadflow_common.logging import configure_logging
 
 from ghl_simulator.app import create_app
 from ghl_simulator.settings import SimSettings
 from ghl_simulator.webhooks import ED25519_PUBLIC_KEY, RSA_PUBLIC_KEY, Scheme, WebhookSender
+from leadflow_common.logging import configure_logging
 
 app = typer.Typer(help="GoHighLevel API v2 simulator", no_args_is_help=True)
 

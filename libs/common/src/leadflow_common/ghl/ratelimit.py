@@ -35,6 +35,8 @@ class RedisRateLimiter:
         self._acquire = redis.register_script(ACQUIRE)
         self._observe = redis.register_script(OBSERVE)
         self._pause = redis.register_script(PAUSE)
+        # bounded so thousands of waiting callers never exhaust the shared Redis connection pool
+        self._redis_slots = asyncio.Semaphore(settings.redis_concurrency)
 
     def keys(self, resource: str) -> ResourceKeys:
         s = self._settings
@@ -44,9 +46,9 @@ class RedisRateLimiter:
             f"{base}:slots", f"{base}:state", f"{base}:daily:{time.strftime('%Y%m%d', time.gmtime())}"
         )
 
-    async def acquire(self, resource: str, endpoint: str = "") -> float:
-        """Wait for this caller's slot; returns the seconds waited. Raises GhlRateLimited when the
-        daily quota is spent or the wait would exceed ``max_wait_s``."""
+    async def acquire(self, resource: str, endpoint: str = "") -> str:
+        """Wait for this caller's slot; returns the slot's id (for ``observe``). Raises
+        GhlQuotaExhausted when the daily quota is spent or the wait would exceed ``max_wait_s``."""
         s, k = self._settings, self.keys(resource)
         args: list[str | int] = [
             s.rate_limit_max,
@@ -54,9 +56,12 @@ class RedisRateLimiter:
             s.rate_limit_guard_ms,
             s.daily_limit,
         ]
-        code, wait_ms = await self._acquire(
-            keys=[k.slots, k.state, k.daily], args=[*args, int(s.max_wait_s * 1000), uuid.uuid4().hex]
-        )
+        slot = uuid.uuid4().hex
+        async with self._redis_slots:
+            code, wait_ms = await self._acquire(
+                keys=[k.slots, k.state, k.daily],
+                args=[*args, int(s.max_wait_s * 1000), slot, s.rate_limit_burst],
+            )
         if code == DAILY_SPENT:
             raise GhlQuotaExhausted(f"daily quota of {resource} spent", 429, endpoint)
         if code == TOO_LONG:
@@ -67,9 +72,9 @@ class RedisRateLimiter:
         if waited > 0:
             THROTTLED_SECONDS.labels(endpoint).inc(waited)
             await asyncio.sleep(waited)
-        return waited
+        return slot
 
-    async def observe(self, resource: str, headers: Mapping[str, str]) -> int:
+    async def observe(self, resource: str, headers: Mapping[str, str], slot: str = "") -> int:
         """Learn from GHL's X-RateLimit-* headers; returns how many foreign requests were booked."""
         k = self.keys(resource)
         args: list[str | int] = [
@@ -80,12 +85,15 @@ class RedisRateLimiter:
             headers.get("x-ratelimit-daily-remaining", ""),
             self._settings.rate_limit_guard_ms,
             uuid.uuid4().hex,
+            slot,
         ]
-        booked: int = await self._observe(keys=[k.slots, k.state, k.daily], args=args)
+        async with self._redis_slots:
+            booked: int = await self._observe(keys=[k.slots, k.state, k.daily], args=args)
         return booked
 
     async def pause(self, resource: str) -> None:
         """After a 429: nobody sends to this resource for a while (one interval unless configured)."""
         s = self._settings
         pause_ms = s.rate_limit_pause_ms if s.rate_limit_pause_ms is not None else s.rate_limit_interval_ms
-        await self._pause(keys=[self.keys(resource).state], args=[pause_ms])
+        async with self._redis_slots:
+            await self._pause(keys=[self.keys(resource).state], args=[pause_ms])

@@ -12,15 +12,20 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# ARGV: max, interval_ms, guard_ms, daily_limit, max_wait_ms, member
+# ARGV: max, interval_ms, guard_ms, daily_limit, max_wait_ms, member, burst
+# Two rules, both enforced: a hard sliding window (at most `max` grants in any interval + guard) and
+# GCRA pacing (one grant per interval/max after a burst of `burst`), so requests reach GHL evenly
+# spread instead of as a burst that queues at the server and squeezes the window there.
 # Returns {code, wait_ms}: code 0 = slot reserved at now + wait_ms; 1 = no slot within max_wait_ms
 # (nothing reserved); 2 = daily quota spent.
 ACQUIRE = (
     _NOW
     + """
-local st = redis.call('HMGET', KEYS[2], 'max', 'interval', 'pause_until')
+local st = redis.call('HMGET', KEYS[2], 'max', 'interval', 'pause_until', 'tat')
 local max = tonumber(st[1]) or tonumber(ARGV[1])
 local span = (tonumber(st[2]) or tonumber(ARGV[2])) + tonumber(ARGV[3])
+local emission = span / max
+local tat = tonumber(st[4]) or 0
 if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4]) then
   return {2, 0}
 end
@@ -36,25 +41,32 @@ if n >= max then
   local e = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
   at = math.max(at, tonumber(e[2]) + span)
 end
-at = math.max(at, tonumber(st[3]) or 0)
+at = math.max(at, tonumber(st[3]) or 0, tat - (math.min(tonumber(ARGV[7]), max) - 1) * emission)
 if at - now > tonumber(ARGV[5]) then
-  return {1, at - now}
+  return {1, math.ceil(at - now)}
 end
+redis.call('HSET', KEYS[2], 'tat', math.max(tat, at) + emission)
+redis.call('PEXPIRE', KEYS[2], 86400000)
 redis.call('ZADD', KEYS[1], at, ARGV[6])
-redis.call('PEXPIRE', KEYS[1], at - now + span + 1000)
+redis.call('PEXPIRE', KEYS[1], math.ceil(at - now + span) + 1000)
 redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], 172800)
-return {0, at - now}
+return {0, math.ceil(at - now)}
 """
 )
 
 # ARGV: header max, header interval_ms, header remaining, header daily_limit, header daily_remaining,
-# guard_ms, member prefix (each "" when the header was absent).
+# guard_ms, member prefix, the call's own slot member (each "" when absent).
+# Moves the call's slot from its grant time to now (the answer is in, so GHL counted it no later
+# than now: a request held up on its way, e.g. by connection setup, cannot squeeze the window).
 # Learns the server's limits, and when GHL counts more requests in the window (or today) than this
 # limiter granted (other clients of the same app), books the difference so callers slow down.
 OBSERVE = (
     _NOW
     + """
+if ARGV[8] ~= '' then
+  redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[8])
+end
 local hmax, hint = tonumber(ARGV[1]), tonumber(ARGV[2])
 if hmax and hint then
   redis.call('HSET', KEYS[2], 'max', hmax, 'interval', hint)

@@ -22,6 +22,9 @@ class GhlSettings(BaseSettings):
     rate_limit_guard_ms: int = Field(
         default=200, description="extra spacing per window so request arrival jitter never crosses the limit"
     )
+    rate_limit_burst: int = Field(
+        default=10, description="grants allowed back to back before pacing at interval/max"
+    )
     rate_limit_pause_ms: int | None = Field(
         default=None, description="how long a 429 pauses a resource (default: one interval)"
     )
@@ -31,4 +34,5 @@ class GhlSettings(BaseSettings):
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 10.0
     redis_prefix: str = Field(default="ghl", description="prefix of the limiter and token-cache keys")
-    max_connections: int = 100
+    max_connections: int = Field(default=100, description="HTTP connections to GHL per process")
+    redis_concurrency: int = Field(default=16, description="limiter calls in flight to Redis per process")

@@ -68,7 +68,7 @@ class Transport:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _once(self, call: Call) -> Any:
-        await self._limiter.acquire(call.resource, call.endpoint)
+        slot = await self._limiter.acquire(call.resource, call.endpoint)
         started = time.perf_counter()
         status = 0
         try:
@@ -91,7 +91,7 @@ class Transport:
         finally:
             LATENCY.labels(call.endpoint).observe(time.perf_counter() - started)
             CALLS.labels(call.endpoint, str(status)).inc()
-        await self._limiter.observe(call.resource, response.headers)
+        await self._limiter.observe(call.resource, response.headers, slot)
         if status < 300:
             return orjson.loads(body) if body else {}
         raise await self._error(call, status, body)
