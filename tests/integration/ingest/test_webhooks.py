@@ -80,9 +80,8 @@ async def test_every_rejection_path_publishes_nothing(client: httpx.AsyncClient,
 
 
 async def test_redis_unreachable_still_publishes(infra: Infra) -> None:
-    settings = ingest_settings(
-        infra, redis={"url": f"redis://127.0.0.1:{free_port()}/0", "socket_timeout_s": 0.5}
-    )
+    nowhere = {"url": f"redis://127.0.0.1:{free_port()}/0", "socket_timeout_s": 0.5}
+    settings = ingest_settings(infra, redis=nowhere, readiness_requires_dependencies=True)
     body = contact_body()
     raw, headers = signed_request(body)
     with running_ingest(settings) as url:

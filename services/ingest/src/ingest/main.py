@@ -45,7 +45,10 @@ def create_app(settings: IngestSettings | None = None, *, configure: bool = True
     broker: KafkaBroker = make_broker(settings.kafka, settings.service_name)
     redis: Redis = make_redis(settings.redis)
     in_flight = InFlight()
-    readiness = Readiness({"kafka": lambda: kafka_ready(broker), "redis": lambda: redis_ready(redis)})
+    readiness = Readiness({})
+    if settings.readiness_requires_dependencies:
+        readiness.add_check("kafka", lambda: kafka_ready(broker))
+        readiness.add_check("redis", lambda: redis_ready(redis))
     deps = IngestDeps(
         verifier=build_verifier(settings),
         replay_store=WebhookDeduplicator(redis, settings.dedup_ttl_s, settings.inflight_ttl_s),

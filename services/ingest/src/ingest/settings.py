@@ -36,6 +36,10 @@ class IngestSettings(ServiceSettings):
     inflight_ttl_s: int = Field(default=30, gt=0, description="claim TTL while the produce is in flight")
     produce_timeout_s: float = Field(default=5.0, gt=0, description="deadline for the broker's ack")
     retry_after_s: int = Field(default=60, ge=0, description="Retry-After sent with a 429")
+    readiness_requires_dependencies: bool = Field(
+        default=False,
+        description="true: /readyz fails while Kafka or Redis does not answer (see README)",
+    )
     shutdown_drain_s: float = Field(default=20.0, ge=0, description="wait for in-flight requests at stop")
 
     @field_validator("dedup_ttl_s")
