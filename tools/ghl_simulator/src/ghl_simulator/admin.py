@@ -28,6 +28,10 @@ class WebhookBody(BaseModel):
     url: str
     payload: dict[str, Any]
     scheme: Literal["ed25519", "rsa", "both", "none"] = "ed25519"
+    retry_interval_s: float | None = Field(
+        default=None, description="default GHLSIM_WEBHOOK_RETRY_INTERVAL_S"
+    )
+    max_retries: int | None = None
 
 
 @router.get("/health")
@@ -108,7 +112,11 @@ async def expire_tokens(sim: SimDep) -> Json:
 
 
 @router.post("/webhooks/send")
-async def send_webhook(body: WebhookBody) -> Json:
-    sender = WebhookSender.with_test_keys()
+async def send_webhook(body: WebhookBody, sim: SimDep) -> Json:
+    """Deliver one signed webhook (retrying only on 429) and report every attempt's status."""
+    settings = sim.settings
+    interval = settings.webhook_retry_interval_s if body.retry_interval_s is None else body.retry_interval_s
+    retries = settings.webhook_max_retries if body.max_retries is None else body.max_retries
+    sender = WebhookSender.with_test_keys(interval, retries)
     result = await sender.deliver(body.url, body.payload, scheme=body.scheme)
     return result.as_dict()

@@ -27,5 +27,7 @@ class SimSettings(BaseSettings):
     snapshot_push_delay_s: float = Field(default=2.0, description="time until a snapshot push completes")
     location_token_ttl_s: int = 86_399
     auto_install_app: bool = Field(default=True, description="install the app on every new location")
+    webhook_retry_interval_s: float = Field(default=600.0, description="GHL retries a 429 ~10 min later")
+    webhook_max_retries: int = 6
     request_log_size: int = 100_000
     log_level: str = "WARNING"
