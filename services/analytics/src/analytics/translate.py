@@ -37,10 +37,10 @@ OPPORTUNITY_OUTCOMES = {"won": "won", "lost": "lost"}
 def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
     facts = Facts()
     if envelope is None:
-        if topic == LOCATIONS.name and key:
+        if topic.endswith(LOCATIONS.base_name) and key:
             facts.offboarded.append(key)
         return facts
-    if topic == GHL_EVENTS.name:
+    if topic.endswith(GHL_EVENTS.base_name):  # base name: the namespace prefix is read from env per call
         _ghl(envelope, facts)
         return facts
     try:

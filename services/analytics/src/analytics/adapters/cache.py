@@ -5,6 +5,7 @@ they were computed at, so a new projection makes every older entry unreachable a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -21,6 +22,7 @@ class ResponseCache:
         self._redis = redis
         self._prefix = prefix
         self._ttl_ms = int(ttl_s * 1000)
+        self._inflight: dict[str, asyncio.Future[bytes]] = {}
 
     @property
     def version_key(self) -> str:
@@ -44,8 +46,22 @@ class ResponseCache:
         if cached is not None:
             CACHE_REQUESTS.labels("hit").inc()
             return cached if isinstance(cached, bytes) else str(cached).encode()
+        pending = self._inflight.get(full_key)
+        if pending is not None:  # single flight: concurrent misses in this process share one query
+            CACHE_REQUESTS.labels("coalesced").inc()
+            return await asyncio.shield(pending)
         CACHE_REQUESTS.labels("miss").inc()
-        body = orjson.dumps(await compute())
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._inflight[full_key] = future
+        try:
+            body = orjson.dumps(await compute())
+            future.set_result(body)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waited
+            raise
+        finally:
+            del self._inflight[full_key]
         try:
             await self._redis.set(full_key, body, px=self._ttl_ms)
         except Exception as exc:

@@ -87,7 +87,7 @@ async def park(session: AsyncSession, activities: list[Activity]) -> None:
         }
         for a in activities
     ]
-    await session.execute(insert(pending_events).values(rows).on_conflict_do_nothing())
+    await session.execute(insert(pending_events).on_conflict_do_nothing(), rows)
 
 
 async def unpark(session: AsyncSession, event_ids: list[str]) -> None:
