@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +30,7 @@ from analytics.settings import AnalyticsSettings  # noqa: E402
 from analytics.translate import translate  # noqa: E402
 from leadflow_common.db import make_engine, make_sessionmaker  # noqa: E402
 from leadflow_common.migrations import upgrade  # noqa: E402
-from tests.integration.analytics.event_stream import generate  # noqa: E402
+from tests.integration.analytics.event_stream import Item, generate  # noqa: E402
 
 MIGRATIONS = REPO / "services" / "analytics" / "migrations"
 TABLES = "location_hourly, location_daily, location_status, leads, pending_events, processed_events"
@@ -40,7 +41,7 @@ async def apply_rate(settings: AnalyticsSettings, batch_size: int, events: int) 
     sessions = make_sessionmaker(engine)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {TABLES}"))
-    items = []
+    items: list[Item] = []
     seed = 0
     while len(items) < events:
         items += generate(seed, n_locations=20, n_leads=200, tag=uuid.uuid4().hex[:6]).items
@@ -111,7 +112,7 @@ async def api_latency(settings: AnalyticsSettings, clients: int, requests: int) 
     return q[49] * 1000, q[98] * 1000, len(latencies) / elapsed
 
 
-def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def table(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     print(f"\n{title}")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))

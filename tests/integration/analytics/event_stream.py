@@ -6,6 +6,7 @@ independent of the service's attribution code."""
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -81,7 +82,7 @@ def profile(prefix: str, n: int, capacity: int = 20) -> LocationProfile:
     )
 
 
-def ghl(event_type: str, at: datetime, body: dict[str, object]) -> Envelope:
+def ghl(event_type: str, at: datetime, body: Mapping[str, object]) -> Envelope:
     return Envelope(
         event_type=event_type, source="ingest", occurred_at=at, payload={"type": event_type, **body}
     )
@@ -158,12 +159,20 @@ def generate(
         at = decided + timedelta(hours=rnd.randrange(1, 30))
         outcome = rnd.choice(("won", "lost", "open", None))
         if outcome:
-            body = {"locationId": account, "id": f"opp-{lead}", "contactId": contact, "status": outcome}
+            body: dict[str, object] = {
+                "locationId": account,
+                "id": f"opp-{lead}",
+                "contactId": contact,
+                "status": outcome,
+            }
             stream.items.append(Item(GHL_EVENTS.name, contact, ghl("OpportunityStatusUpdate", at, body)))
             if outcome in ("won", "lost"):
                 stream.count(owner, at, **{outcome: 1})
         if rnd.random() < 0.4:
-            body = {"locationId": account, "appointment": {"id": f"apt-{lead}", "contactId": contact}}
+            body = {
+                "locationId": account,
+                "appointment": {"id": f"apt-{lead}", "contactId": contact},
+            }
             stream.items.append(Item(GHL_EVENTS.name, contact, ghl("AppointmentCreate", at, body)))
             stream.count(owner, at, appointments=1)
         if rnd.random() < 0.1:
