@@ -12,7 +12,9 @@ from typing import Any
 
 import asyncpg
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from leadflow_common.topics import TopicSpec
 from onboarding.settings import OnboardingSettings
 from tests.support.infra import REPO, Infra
 from tests.support.kafka_io import read_all
@@ -104,3 +106,27 @@ async def events_for(infra: Infra, topic: str, keys: set[str], expected: int) ->
         if len(found) >= expected:
             break
     return found
+
+
+async def topic_size(bootstrap: str, topic: TopicSpec) -> int:
+    """Sum of the log-end offsets of ``topic``: grows by one per record written."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets([TopicPartition(topic.name, p) for p in range(topic.partitions)])
+        return sum(ends.values())
+    finally:
+        await consumer.stop()
+
+
+async def start_group_at_end(bootstrap: str, topic: TopicSpec, group: str) -> None:
+    """Commit ``group`` at the topic's end, so a fresh group ignores earlier tests' commands."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()

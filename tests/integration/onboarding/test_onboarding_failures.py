@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadflow_common.events.onboarding import LocationDraft, OnboardLocation
-from leadflow_common.topics import LOCATIONS, ONBOARDING_EVENTS
+from leadflow_common.topics import LOCATIONS, ONBOARDING_COMMANDS, ONBOARDING_EVENTS
 from onboarding.cli import app
 from onboarding.handlers import handle_command
 from onboarding.main import build_service
@@ -26,6 +26,7 @@ from tests.integration.onboarding.support import (
     done_steps,
     events_for,
     onboarding_settings,
+    start_group_at_end,
     statuses,
     wait_statuses,
     wait_until,
@@ -77,6 +78,7 @@ async def test_kill_9_mid_run_resumes_without_second_sub_account(
     infra: Infra, schema: str, sim: GhlSim, tmp_path: Path
 ) -> None:
     group = f"onboarding-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(infra.kafka, ONBOARDING_COMMANDS, group)
     rows = csv_subset(SAMPLES / "locations.csv", tmp_path / "batch.csv", slice(20, 32))
     keys = [r["Franchise Code"] for r in rows]
     env = {"ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"), "ONBOARDING_DB_SCHEMA": schema}

@@ -12,9 +12,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from leadflow_common.topics import ONBOARDING_COMMANDS
 from onboarding.cli import app
 from onboarding.main import build_service
-from tests.integration.onboarding.support import SAMPLES, csv_subset, onboarding_settings, wait_statuses
+from tests.integration.onboarding.support import (
+    SAMPLES,
+    csv_subset,
+    onboarding_settings,
+    start_group_at_end,
+    wait_statuses,
+)
 from tests.support.ghl import GhlSim, ghl_sim  # noqa: F401
 from tests.support.infra import Infra, migrated_schema
 
@@ -34,6 +41,7 @@ async def test_two_replicas_never_exceed_the_rate_limit(
 ) -> None:
     ghl_sim.set_limits(max=15, interval_ms=1000)
     group = f"onboarding-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(infra.kafka, ONBOARDING_COMMANDS, group)
     rows = csv_subset(SAMPLES / "locations.csv", tmp_path / "batch.csv", slice(40, 50))
     keys = [r["Franchise Code"] for r in rows]
     env = {"ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"), "ONBOARDING_DB_SCHEMA": schema}
