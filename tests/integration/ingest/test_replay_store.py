@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -32,4 +33,19 @@ async def test_claim_confirm_release_against_real_redis(infra: Infra) -> None:
         assert await store.claim(released) is Claim.CLAIMED
     finally:
         await redis.delete(f"ingest:wh:{published}", f"ingest:wh:{released}")
+        await redis.aclose()
+
+
+async def test_concurrent_claims_share_pipelines_and_one_wins_per_id(infra: Infra) -> None:
+    redis = make_redis(RedisSettings(url=infra.redis_url))
+    store = WebhookDeduplicator(redis, published_ttl_s=7200, in_flight_ttl_s=30)
+    ids = [f"t-{uuid.uuid4()}" for _ in range(40)]
+    try:
+        claims = await asyncio.gather(*(store.claim(i) for i in ids + ids))
+        assert claims.count(Claim.CLAIMED) == len(ids)
+        assert claims.count(Claim.IN_FLIGHT) == len(ids)
+        await asyncio.gather(*(store.confirm(i) for i in ids))
+        assert set(await asyncio.gather(*(store.claim(i) for i in ids))) == {Claim.PUBLISHED}
+    finally:
+        await redis.delete(*(f"ingest:wh:{i}" for i in ids))
         await redis.aclose()

@@ -77,6 +77,8 @@ def create_app(settings: IngestSettings | None = None, *, configure: bool = True
         version="1",
         description="GHL webhooks → ghl.events.v1: verified, replay-safe, 200 only after the broker's ack.",
         lifespan=lifespan,
+        # One route: the server span already is the operation; a second span per request costs CPU.
+        telemetry={"operation_spans": False},
     )
     app.state.readiness = readiness
     app.state.in_flight = in_flight

@@ -5,6 +5,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ingest.adapters.redis_batch import PipelineBatcher
 from ingest.domain.claim import Claim
 from leadflow_common.logging import get_logger
 
@@ -17,6 +18,7 @@ PUBLISHED = b"published"
 class WebhookDeduplicator:
     def __init__(self, redis: Redis, published_ttl_s: int, in_flight_ttl_s: int, prefix: str = "ingest:wh:"):
         self._redis = redis
+        self._batch = PipelineBatcher(redis)
         self._published_ttl_s = published_ttl_s
         self._in_flight_ttl_s = in_flight_ttl_s
         self._prefix = prefix
@@ -27,8 +29,9 @@ class WebhookDeduplicator:
     async def claim(self, webhook_id: str) -> Claim:
         """One round trip: SET NX GET returns the previous value when the key already existed."""
         try:
-            previous = await self._redis.set(
-                self._key(webhook_id), IN_FLIGHT, nx=True, get=True, ex=self._in_flight_ttl_s
+            key = self._key(webhook_id)
+            previous = await self._batch.run(
+                lambda pipe: pipe.set(key, IN_FLIGHT, nx=True, get=True, ex=self._in_flight_ttl_s)
             )
         except (RedisError, OSError) as exc:
             log.warning("dedup_unavailable", op="claim", error=repr(exc))
@@ -39,7 +42,8 @@ class WebhookDeduplicator:
 
     async def confirm(self, webhook_id: str) -> None:
         try:
-            await self._redis.set(self._key(webhook_id), PUBLISHED, ex=self._published_ttl_s)
+            key = self._key(webhook_id)
+            await self._batch.run(lambda pipe: pipe.set(key, PUBLISHED, ex=self._published_ttl_s))
         except (RedisError, OSError) as exc:
             # The event is on the topic; a later retry would be published again and deduped downstream.
             log.warning("dedup_unavailable", op="confirm", error=repr(exc))
