@@ -72,7 +72,7 @@ async def run_one(infra: Infra, sim: GhlSim, schema: str, n: int, concurrency: i
         consumer_group=f"bench-{uuid.uuid4().hex[:8]}",
         concurrency=concurrency,
         push_poll_initial_s=0.25,
-        push_poll_max_s=1.0,
+        push_poll_max_s=0.5,
         scheduler_poll_s=0.2,
     )
     await publish_commands(settings, commands(n))

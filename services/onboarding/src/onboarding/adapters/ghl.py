@@ -14,6 +14,7 @@ from leadflow_common.ghl import (
     GhlUnknownOutcome,
     GhlValidationError,
 )
+from onboarding.adapters.installed import InstalledLocationsCache
 from onboarding.domain.errors import GhlUnavailable, RejectedByGhl, UnknownOutcome
 
 
@@ -36,6 +37,7 @@ class GhlAdapter:
     def __init__(self, client: GhlClient, app_id: str | None = None) -> None:
         self._client = client
         self._app_id = app_id
+        self._installed = InstalledLocationsCache(self._installed_ids)
 
     async def create_sub_account(self, draft: LocationDraft, timezone: str) -> str:
         async with _mapped_errors():
@@ -92,9 +94,12 @@ class GhlAdapter:
             return (await self._client.upsert_custom_value(ghl_location_id, name, value)).id
 
     async def app_installed(self, ghl_location_id: str) -> bool:
+        return await self._installed.is_installed(ghl_location_id)
+
+    async def _installed_ids(self) -> set[str]:
         async with _mapped_errors():
             installed = await self._client.installed_locations(self._app_id)
-        return any(loc.id == ghl_location_id and loc.is_installed for loc in installed)
+        return {loc.id for loc in installed if loc.is_installed}
 
     async def ensure_manager_user(self, ghl_location_id: str, name: str, email: str) -> str:
         """Look before creating, and look again when the create's outcome is unknown."""
