@@ -120,3 +120,29 @@ async def send_webhook(body: WebhookBody, sim: SimDep) -> Json:
     sender = WebhookSender.with_test_keys(interval, retries)
     result = await sender.deliver(body.url, body.payload, scheme=body.scheme)
     return result.as_dict()
+
+
+class SeedBody(BaseModel):
+    """Entities that exist in GHL before the platform sees them: the franchise's intake
+    (corporate marketing) sub-account, already-live locations, contacts created by forms and ads."""
+
+    locations: list[dict[str, Any]] = Field(default_factory=list)
+    contacts: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@router.post("/seed")
+async def seed(body: SeedBody, sim: SimDep) -> Json:
+    """Insert entities with the given ids, outside the rate limits (GHL created them, not us)."""
+    world = sim.world
+    for location in body.locations:
+        if not location.get("id"):
+            raise GhlHttpError(422, "a seeded location needs an id")
+        world.locations[location["id"]] = {"companyId": sim.settings.company_id, **location}
+        world.custom_values.setdefault(location["id"], {})
+        world.installed.add(location["id"])
+        world._apply_snapshot(location["id"], world.snapshots[sim.settings.snapshot_id])
+    for contact in body.contacts:
+        if not contact.get("id") or contact.get("locationId") not in world.locations:
+            raise GhlHttpError(422, "a seeded contact needs an id and a known locationId")
+        world.contacts[contact["id"]] = {"tags": [], **contact}
+    return {"locations": len(body.locations), "contacts": len(body.contacts)}

@@ -10,21 +10,28 @@ from __future__ import annotations
 _NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- recent grant-to-answer lag, halving every second: it protects requests in flight right now
+local function current_lag(lag, lag_at)
+  return (tonumber(lag) or 0) * 0.5 ^ (math.max(0, now - (tonumber(lag_at) or now)) / 1000)
+end
 """
 
 # ARGV: max, interval_ms, guard_ms, daily_limit, max_wait_ms, member, burst
 # Two rules, both enforced: a hard sliding window (at most `max` grants in any interval + guard) and
-# GCRA pacing (one grant per interval/max after a burst of `burst`), so requests reach GHL evenly
+# GCRA pacing (one grant per interval/max after a burst of at most `burst` and a tenth of `max`),
+# so requests reach GHL evenly
 # spread instead of as a burst that queues at the server and squeezes the window there.
 # Returns {code, wait_ms}: code 0 = slot reserved at now + wait_ms; 1 = no slot within max_wait_ms
 # (nothing reserved); 2 = daily quota spent.
 ACQUIRE = (
     _NOW
     + """
-local st = redis.call('HMGET', KEYS[2], 'max', 'interval', 'pause_until', 'tat')
+local st = redis.call('HMGET', KEYS[2], 'max', 'interval', 'pause_until', 'tat', 'lag', 'lag_at')
 local max = tonumber(st[1]) or tonumber(ARGV[1])
-local span = (tonumber(st[2]) or tonumber(ARGV[2])) + tonumber(ARGV[3])
+-- the guard grows with the recent grant-to-answer lag (a saturated client or a slow network)
+local span = (tonumber(st[2]) or tonumber(ARGV[2])) + math.max(tonumber(ARGV[3]), current_lag(st[5], st[6]))
 local emission = span / max
+local burst = math.max(1, math.min(tonumber(ARGV[7]), math.floor(max / 10)))
 local tat = tonumber(st[4]) or 0
 if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[4]) then
   return {2, 0}
@@ -41,7 +48,7 @@ if n >= max then
   local e = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
   at = math.max(at, tonumber(e[2]) + span)
 end
-at = math.max(at, tonumber(st[3]) or 0, tat - (math.min(tonumber(ARGV[7]), max) - 1) * emission)
+at = math.max(at, tonumber(st[3]) or 0, tat - (burst - 1) * emission)
 if at - now > tonumber(ARGV[5]) then
   return {1, math.ceil(at - now)}
 end
@@ -58,14 +65,21 @@ return {0, math.ceil(at - now)}
 # ARGV: header max, header interval_ms, header remaining, header daily_limit, header daily_remaining,
 # guard_ms, member prefix, the call's own slot member (each "" when absent).
 # Moves the call's slot from its grant time to now (the answer is in, so GHL counted it no later
-# than now: a request held up on its way, e.g. by connection setup, cannot squeeze the window).
+# than now: a request held up on its way, e.g. by connection setup, cannot squeeze the window), and
+# keeps `lag`, a maximum of grant-to-answer times decaying with a 1 s half-life, that widens the guard.
 # Learns the server's limits, and when GHL counts more requests in the window (or today) than this
 # limiter granted (other clients of the same app), books the difference so callers slow down.
 OBSERVE = (
     _NOW
     + """
 if ARGV[8] ~= '' then
-  redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[8])
+  local granted = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[8]))
+  if granted then
+    local previous = redis.call('HMGET', KEYS[2], 'lag', 'lag_at')
+    local lag = math.max(now - granted, current_lag(previous[1], previous[2]))
+    redis.call('HSET', KEYS[2], 'lag', math.ceil(lag), 'lag_at', now)
+    redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[8])
+  end
 end
 local hmax, hint = tonumber(ARGV[1]), tonumber(ARGV[2])
 if hmax and hint then

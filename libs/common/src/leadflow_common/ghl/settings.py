@@ -23,7 +23,7 @@ class GhlSettings(BaseSettings):
         default=200, description="extra spacing per window so request arrival jitter never crosses the limit"
     )
     rate_limit_burst: int = Field(
-        default=10, description="grants allowed back to back before pacing at interval/max"
+        default=10, description="grants allowed back to back (at most max/10) before pacing at interval/max"
     )
     rate_limit_pause_ms: int | None = Field(
         default=None, description="how long a 429 pauses a resource (default: one interval)"
