@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
+from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ghl_simulator.errors import error_body
@@ -18,6 +19,9 @@ from ghl_simulator.faults import Action
 from ghl_simulator.sim import Principal, Sim
 
 UNGATED = ("/admin", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")
+REQUESTS = Counter(
+    "ghlsim_requests_total", "API requests the simulator answered, by outcome", ["outcome", "status"]
+)
 
 
 def resource_of(path: str, query: dict[str, list[str]], principal: Principal) -> str:
@@ -47,6 +51,7 @@ class Gate:
 
         def log(resource: str, status: int, outcome: str) -> None:
             sim.log.add(now, method, path, resource, status, outcome)
+            REQUESTS.labels(outcome, str(status)).inc()
 
         if headers.get("version") != sim.settings.version:
             log("", 400, "bad_request")

@@ -29,8 +29,10 @@ from leadflow_common.ghl.errors import (
 from leadflow_common.ghl.metrics import CALLS, LATENCY, RATE_LIMITED, RETRIES
 from leadflow_common.ghl.ratelimit import RedisRateLimiter
 from leadflow_common.ghl.settings import GhlSettings
+from leadflow_common.logging import get_logger
 
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,10 @@ def _retryable(exc: BaseException) -> bool:
 def _count_retry(call: Call, state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     RETRIES.labels(call.endpoint, type(exc).__name__).inc()
+    log.warning(
+        "ghl_call_retry",
+        endpoint=call.endpoint,
+        resource=call.resource,
+        attempt=state.attempt_number,
+        error=f"{type(exc).__name__}: {exc}"[:300],
+    )
