@@ -24,6 +24,7 @@ from leadflow_system.leads import LeadStream, location_places
 from leadflow_system.observe import get_json, get_text, histogram_quantile, read_routing
 from leadflow_system.processes import ProcessFailed, run_cli
 from leadflow_system.reset import create_topics, drop_redis_keys, drop_schemas, drop_topics
+from leadflow_system.seed import contacts_of, existing_locations, seed
 from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, MIGRATED, LocalSystem, venv_bin
 from leadflow_system.traffic import deliver_all
 
@@ -76,6 +77,7 @@ async def wait_for_locations(system: LocalSystem, expected: int, timeout_s: floa
 async def run_demo(system: LocalSystem, leads: int) -> None:
     step("onboarding the sample franchise: 75 new locations from CSV, 25 existing ones adopted")
     run_onboarding_cli(system, "import", str(NEW_CSV))
+    seed(system.url("ghl-simulator"), locations=existing_locations(EXISTING_CSV))
     run_onboarding_cli(system, "adopt", str(EXISTING_CSV))
     counts = await wait_for_locations(system, 100, timeout_s=600)
     await asyncio.sleep(3)  # the router's directory follows locations.v1
@@ -87,6 +89,7 @@ async def run_demo(system: LocalSystem, leads: int) -> None:
         rng=random.Random(time.time_ns()),
     )
     contacts, follow_ups = stream.generate(leads)
+    seed(system.url("ghl-simulator"), contacts=contacts_of(contacts))  # forms and ads created them in GHL
     ingest_url = system.url("ingest") + "/webhooks/ghl"
     statuses = await deliver_all(ingest_url, contacts)
     console.print(f"  ingest answered: {dict(statuses)}")
@@ -109,7 +112,14 @@ async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: An
     table.add_row("leads synced into sub-accounts", str(len(outcome.synced)))
     metrics = await get_text(system.url("router") + "/metrics")
     p99 = histogram_quantile(metrics, "lead_routing_duration_seconds", 0.99)
-    table.add_row("p99 routing latency", f"≤ {p99 * 1000:.0f} ms" if p99 is not None else "n/a")
+    table.add_row("p99 routing latency", f"<= {p99 * 1000:.0f} ms" if p99 is not None else "n/a")
+    with contextlib.suppress(Exception):
+        overview = await get_json(system.url("analytics") + "/overview", API_TOKEN)
+        totals = overview["totals"]
+        table.add_row(
+            "analytics: leads / won / appointments",
+            f"{totals['leads']:.0f} / {totals['won']:.0f} / {totals['appointments']:.0f}",
+        )
     console.print(table)
 
     rules = Table("rule that fired", "leads", title="routing decisions by rule")
@@ -124,10 +134,11 @@ async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: An
         )
         top = Table("location", "leads", "won", "conversion", title="top locations by conversion")
         for item in perf.get("items", [])[:5]:
+            counters = item.get("counters", {})
             top.add_row(
-                str(item.get("location_id")),
-                str(item.get("leads")),
-                str(item.get("won", item.get("conversions"))),
+                f"{item['location_id']} {item.get('name', '')}",
+                f"{counters.get('leads', 0):.0f}",
+                f"{counters.get('won', 0):.0f}",
                 f"{float(item.get('conversion_rate') or 0):.0%}",
             )
         console.print(top)

@@ -114,7 +114,9 @@ class LeadStream:
         """(contact webhooks incl. duplicates, follow-up webhooks: opportunities and appointments)."""
         contacts = [self.contact(i) for i in range(count)]
         for body in contacts:
-            body["webhookId"] = str(uuid.UUID(int=self.rng.getrandbits(128)))
+            # Unique per delivery attempt stream, never reproducible: ingest rightly drops a
+            # webhookId it has seen before, even from an earlier run.
+            body["webhookId"] = str(uuid.uuid4())
         deliveries = contacts + [dict(c) for c in contacts if self.rng.random() < duplicate_rate]
         follow_ups: list[dict[str, Any]] = []
         for body in contacts:

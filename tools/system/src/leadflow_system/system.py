@@ -12,6 +12,7 @@ from devstack.procs import free_port
 from ghl_simulator.settings import SimSettings
 from ghl_simulator.webhooks import ED25519_PUBLIC_KEY, RSA_PUBLIC_KEY
 from leadflow_system.processes import ProcessFailed, ServiceProcess, run_cli
+from leadflow_system.seed import intake_location, seed
 
 SERVICES = ("ingest", "router", "onboarding", "analytics")
 MIGRATED = ("router", "onboarding", "analytics")
@@ -71,6 +72,7 @@ class LocalSystem:
             env[f"{name.upper()}_DB_SCHEMA"] = self.schema(name)
         for name in ("router", "analytics"):
             env[f"{name.upper()}_REDIS_PREFIX"] = f"{self.run_id}:{name}"
+        env["GHL_REDIS_PREFIX"] = f"{self.run_id}:ghl"
         env.update(self.extra_env)
         return env
 
@@ -99,9 +101,15 @@ class LocalSystem:
         return self.processes[name]
 
     def start(self, names: tuple[str, ...] = ("ghl-simulator", *SERVICES), timeout_s: float = 90.0) -> None:
-        for name in names:
+        """Start the simulator first (and give it the franchise's intake sub-account), then the rest."""
+        if "ghl-simulator" in names:
+            self.process("ghl-simulator").start()
+            self.process("ghl-simulator").wait_ready(timeout_s)
+            seed(self.url("ghl-simulator"), locations=[intake_location(INTAKE_LOCATION_ID)])
+        others = [n for n in names if n != "ghl-simulator"]
+        for name in others:
             self.process(name).start()
-        for name in names:
+        for name in others:
             self.process(name).wait_ready(timeout_s)
 
     def restart(self, name: str, timeout_s: float = 90.0) -> None:

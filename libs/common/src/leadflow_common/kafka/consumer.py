@@ -28,7 +28,7 @@ from leadflow_common.kafka.errors import PermanentError, is_permanent, is_transi
 from leadflow_common.logging import get_logger
 from leadflow_common.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
 from leadflow_common.settings import KafkaSettings
-from leadflow_common.topics import TopicSpec
+from leadflow_common.topics import TopicSpec, namespaced
 
 log = get_logger(__name__)
 
@@ -131,7 +131,7 @@ def subscribe_records(
 
     broker.subscriber(
         topic.name,
-        group_id=group_id,
+        group_id=namespaced(group_id),
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         **subscriber_options,
@@ -190,7 +190,7 @@ def subscribe_batches(
 
     broker.subscriber(
         *(t.name for t in topics),
-        group_id=group_id,
+        group_id=namespaced(group_id),
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         batch=True,

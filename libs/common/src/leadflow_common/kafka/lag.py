@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from leadflow_common.logging import get_logger
 from leadflow_common.metrics import CONSUMER_LAG
+from leadflow_common.topics import namespaced
 
 log = get_logger(__name__)
 
@@ -79,7 +80,7 @@ class LagExporter:
         while True:
             for group in self._groups:
                 try:
-                    await export_consumer_lag(self._bootstrap, group)
+                    await export_consumer_lag(self._bootstrap, namespaced(group))
                 except Exception as exc:  # lag is best-effort telemetry, never fatal
                     log.warning("lag_export_failed", group=group, error=repr(exc))
             await asyncio.sleep(self._interval_s)
