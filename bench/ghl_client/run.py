@@ -39,6 +39,12 @@ from leadflow_common.settings import RedisSettings  # noqa: E402
 from tests.support.ghl import GhlSim, start_ghl_sim  # noqa: E402
 
 Caller = Callable[[str], Awaitable[object]]
+PREFIXES: list[str] = []  # Redis key prefixes this run used, deleted at the end
+
+
+def prefix() -> str:
+    PREFIXES.append(f"ghlbench-{time.time_ns()}")
+    return PREFIXES[-1]
 
 
 @dataclass
@@ -95,7 +101,7 @@ async def limited_run(
     sim: GhlSim, redis: Redis, ids: list[str], max_: int, args: argparse.Namespace
 ) -> Result:
     sim.set_limits(max_, args.interval_ms)
-    settings = sim.settings(redis_prefix=f"bench-{time.time_ns()}", rate_limit_guard_ms=args.guard_ms)
+    settings = sim.settings(redis_prefix=prefix(), rate_limit_guard_ms=args.guard_ms)
     client = GhlClient(settings, redis)
     since = last_seq(sim)
     errors = await hammer(client.get_location, ids, per_resource=args.tasks, seconds=args.seconds)
@@ -126,7 +132,7 @@ async def naive_run(sim: GhlSim, location_id: str, args: argparse.Namespace) -> 
 
 async def raw_capacity(sim: GhlSim, redis: Redis, ids: list[str]) -> float:
     sim.set_limits(1_000_000, 1000)
-    client = GhlClient(sim.settings(redis_prefix=f"bench-{time.time_ns()}"), redis)
+    client = GhlClient(sim.settings(redis_prefix=prefix()), redis)
     since = last_seq(sim)
     await hammer(client.get_location, ids, per_resource=2, seconds=3)
     await client.aclose()
@@ -138,7 +144,7 @@ async def main(args: argparse.Namespace) -> None:
     redis = make_redis(RedisSettings())
     try:
         sim.set_limits(1_000_000, 1000)
-        setup = GhlClient(sim.settings(), redis)
+        setup = GhlClient(sim.settings(redis_prefix=prefix()), redis)
         ids = [(await setup.create_location(name=f"Bench {i}")).id for i in range(args.resources)]
         await setup.aclose()
         capacity = await raw_capacity(sim, redis, ids)
@@ -148,6 +154,9 @@ async def main(args: argparse.Namespace) -> None:
             await limited_run(sim, redis, ids, args.many_max, args),
         ]
     finally:
+        for used in PREFIXES:
+            async for key in redis.scan_iter(match=f"{used}:*"):
+                await redis.delete(key)
         await redis.aclose()
         sim.close()
 
