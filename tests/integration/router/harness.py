@@ -14,11 +14,12 @@ from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
 from leadflow_common.events.envelope import Envelope, encode_envelope
-from leadflow_common.events.locations import LocationProfile, LocationStatus
+from leadflow_common.events.locations import BusinessHours, LocationProfile, LocationStatus
 from leadflow_common.ghl import GhlSettings
 from leadflow_common.settings import KafkaSettings, RedisSettings
 from leadflow_common.topics import GHL_EVENTS, LOCATIONS
 from router.main import create_app
+from router.services import RouterServices
 from router.settings import RouterSettings
 from tests.support.infra import Infra
 from tests.support.kafka_io import produce
@@ -47,15 +48,17 @@ class RunningRouter:
     http: httpx.AsyncClient
     redis: Redis
     infra: Infra
+    services: RouterServices | None = None
 
     async def publish_location(self, location_id: str, zip_code: str, lat: float, lon: float,
                                capacity: int, state: str, status: str = "active",
                                timezone: str = "America/Chicago", ghl_location_id: str | None = None,
-                               ) -> None:  # fmt: skip
+                               hours: BusinessHours | None = None) -> None:  # fmt: skip
         profile = LocationProfile(
             location_id=location_id, ghl_location_id=ghl_location_id or f"ghl-{location_id}",
             name=location_id, franchise_code=location_id, status=LocationStatus(status), lat=lat, lon=lon,
             timezone=timezone, daily_capacity=capacity, state=state, postal_code=zip_code,
+            business_hours=hours,
         )  # fmt: skip
         envelope = Envelope.wrap(profile, source="tests")
         await produce(self.infra.kafka, LOCATIONS.name, [(location_id, encode_envelope(envelope))])
@@ -113,7 +116,7 @@ async def running_router(infra: Infra, schema: str, ghl: GhlSettings | None = No
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://router") as http:
-                yield RunningRouter(settings, http, redis, infra)
+                yield RunningRouter(settings, http, redis, infra, app.state.services)
     finally:
         await delete_prefix(redis, settings.redis_prefix)
         await redis.aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -11,9 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from router.adapters import postgres as pg
+from router.adapters import sla_store
 from router.domain.capacity import capacity_date
 from router.domain.geocoding import Geocode, GeocodeMethod, geocode
 from router.domain.lead import Lead
+from router.domain.rules import RouteOutcome
 from router.domain.scoring import score_lead
 from router.services import RouterServices
 
@@ -49,14 +51,15 @@ Services = Annotated[RouterServices, Depends(services)]
 
 @api.get("/routes/{lead_id}")
 async def get_route(lead_id: str, svc: Services) -> dict[str, Any]:
-    """The decision for a lead and why: rule, candidates seen, geocode method, sync state."""
+    """The decision for a lead and why: rule, candidates seen, geocode method, sync and SLA state."""
     async with svc.sessions() as session:
         row = await pg.assignment(session, lead_id)
         if row is None:
             raise HTTPException(status_code=404, detail="no decision for this lead")
         logs = await pg.decision_logs(session, lead_id)
         synced = await pg.sync_record(session, lead_id)
-    return {"assignment": row, "decisions": logs, "ghl_sync": synced}
+        sla = await sla_store.timer(session, lead_id)
+    return {"assignment": row, "decisions": logs, "ghl_sync": synced, "sla": sla}
 
 
 @api.post("/routes/preview")
@@ -68,8 +71,29 @@ async def preview(body: PreviewRequest, svc: Services) -> dict[str, Any]:
     if body.lat is not None and body.lon is not None:
         geo = Geocode(GeocodeMethod.COORDINATES, body.lat, body.lon, geo.state)
     score = score_lead(lead, svc.weights)
-    outcome = await svc.decider.decide("", geo, score, datetime.now(UTC), book=False)
-    return {"geocode": asdict(geo), "score": score, "outcome": asdict(outcome)}
+    now = datetime.now(UTC)
+    outcome = await svc.decider.decide("", geo, score, now, book=False)
+    return {
+        "geocode": asdict(geo),
+        "score": score,
+        "outcome": asdict(outcome),
+        "hours": chosen_hours(outcome, now),
+    }
+
+
+def chosen_hours(outcome: RouteOutcome, now: datetime) -> dict[str, Any] | None:
+    """Whether the chosen location is open now, and when it opens (None: hours rule ``ignore``)."""
+    chosen = next((c for c in outcome.candidates if c.location_id == outcome.location_id), None)
+    if chosen is None or chosen.open_now is None:
+        return None
+    wait = chosen.opens_in_minutes
+    opens_at = None if wait is None else (now + timedelta(minutes=wait)).isoformat()
+    return {
+        "open_now": chosen.open_now,
+        "opens_in_minutes": wait,
+        "opens_at": opens_at,
+        "note": outcome.hours_note,
+    }
 
 
 @api.get("/locations/{location_id}/capacity")

@@ -68,6 +68,8 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
         ),
         asyncio.create_task(every(settings.reconcile_interval_s, "reconcile", svc.directory.reconcile)),
     ]
+    if svc.sla is not None:
+        tasks.append(asyncio.create_task(every(settings.sla_poll_interval_s, "sla", svc.sla.run_once)))
     readiness.started = True
     log.info("router_started", groups=groups)
     try:

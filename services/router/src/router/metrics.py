@@ -18,3 +18,9 @@ CAPACITY_UTILIZATION = Gauge(
 )
 SYNCS = Counter("router_ghl_syncs_total", "Assignments applied in GHL by outcome", ["outcome"])
 DIRECTORY_REBUILDS = Counter("router_directory_rebuilds_total", "Rebuilds of the Redis directory")
+SLA_OUTCOMES = Counter(
+    "router_sla_outcomes_total",
+    "SLA timers by outcome: worked, reassigned, breached_kept (max re-routes), breached_no_location",
+    ["outcome"],
+)
+HOURS_SWAPS = Counter("router_hours_preferred_total", "Decisions where business hours changed the location")

@@ -16,12 +16,13 @@ from leadflow_common.redis import make_redis
 from router.adapters.gazetteer import default_gazetteer
 from router.adapters.ghl_sync import GhlLeadSync
 from router.adapters.keys import RedisKeys
-from router.adapters.redis_decider import RedisDecider
+from router.adapters.redis_decider import HoursPolicy, RedisDecider
 from router.adapters.redis_directory import RedisDirectory
 from router.domain.geocoding import Gazetteer
 from router.domain.scoring import ScoreWeights
 from router.handlers.directory import DirectoryHandler
 from router.handlers.routing import RoutingHandler
+from router.handlers.sla import SlaTimers
 from router.handlers.sync import SyncHandler
 from router.settings import RouterSettings
 
@@ -40,6 +41,7 @@ class RouterServices:
     directory: DirectoryHandler
     routing: RoutingHandler
     sync: SyncHandler | None
+    sla: SlaTimers | None = None
     ghl: GhlClient | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -57,8 +59,10 @@ def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = 
     broker = make_broker(settings.kafka, "router")
     publisher = EventPublisher(broker, "router")
     keys = RedisKeys(settings.redis_prefix)
+    hours = HoursPolicy(settings.hours_rule, settings.hours_band_miles, settings.sla_minutes)
     decider = RedisDecider(redis, keys, settings.routing_policy(), settings.reservation_ttl_s,
-                           settings.counter_ttl_s)  # fmt: skip
+                           settings.counter_ttl_s, hours)  # fmt: skip
+    sla = SlaTimers(settings, sessions, decider, publisher) if settings.sla_enabled else None
     redis_directory = RedisDirectory(redis, keys, settings.counter_ttl_s)
     weights = settings.score_weights()
     gazetteer = default_gazetteer()
@@ -66,7 +70,7 @@ def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = 
     sync: SyncHandler | None = None
     if settings.sync_enabled:
         ghl = GhlClient(ghl_settings or GhlSettings(), redis)
-        sync = SyncHandler(sessions, GhlLeadSync(ghl), publisher, settings.sync_tag_prefix)
+        sync = SyncHandler(sessions, GhlLeadSync(ghl), publisher, settings.sync_tag_prefix, settings.sla_tag)
     return RouterServices(
         settings=settings,
         engine=engine,
@@ -78,7 +82,8 @@ def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = 
         decider=decider,
         redis_directory=redis_directory,
         directory=DirectoryHandler(sessions, redis_directory, decider),
-        routing=RoutingHandler(settings, sessions, decider, gazetteer, publisher, weights),
+        routing=RoutingHandler(settings, sessions, decider, gazetteer, publisher, weights, sla),
         sync=sync,
+        sla=sla,
         ghl=ghl,
     )

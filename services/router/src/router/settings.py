@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from leadflow_common.settings import ServiceSettings
+from router.domain.open_rank import HoursRule
 from router.domain.rules import RoutingPolicy
 from router.domain.scoring import ScoreWeights
 
@@ -45,6 +46,19 @@ class RouterSettings(ServiceSettings):
     directory_watch_interval_s: float = 2.0
     sync_enabled: bool = Field(default=True, description="apply assignments in GHL (router-sync group)")
     sync_tag_prefix: str = "routed"
+
+    hours_rule: HoursRule = Field(default=HoursRule.PREFER_OPEN, description="prefer_open | ignore")
+    hours_band_miles: float = Field(default=5.0, ge=0, description="distance band the hours rule re-ranks in")
+    sla_enabled: bool = Field(default=True, description="start SLA timers and run the SLA worker")
+    sla_minutes: float = Field(default=15.0, gt=0, description="business minutes to the first touch")
+    sla_minutes_by_region: dict[str, float] = Field(default_factory=dict)
+    sla_max_reassignments: int = Field(default=2, ge=0)
+    sla_poll_interval_s: float = Field(default=5.0, gt=0)
+    sla_batch_size: int = Field(default=20, gt=0)
+    sla_tag: str = Field(default="sla-reassigned", description="tag put on a re-routed source contact")
+
+    def sla_minutes_for(self, region: str | None) -> float:
+        return self.sla_minutes_by_region.get(region or "", self.sla_minutes)
 
     def routing_policy(self) -> RoutingPolicy:
         return RoutingPolicy(

@@ -16,6 +16,7 @@ from leadflow_common.events.leads import (
     LeadReassigned,
     LeadSynced,
     LeadUnassigned,
+    LeadWorked,
     RouteCandidate,
 )
 from leadflow_common.events.locations import BusinessHours, LocationProfile, LocationStatus
@@ -43,6 +44,7 @@ __all__ = [
     "LeadReassigned",
     "LeadSynced",
     "LeadUnassigned",
+    "LeadWorked",
     "LocationActivated",
     "LocationDraft",
     "LocationProfile",

@@ -73,3 +73,18 @@ class LeadReassigned(EventPayload):
     attempt: int
     score: float | None = None
     decided_at: datetime
+
+
+@register_payload
+class LeadWorked(EventPayload):
+    """The first qualifying touch of an assigned lead (outbound message or call, appointment,
+    opportunity stage/status change): what speed-to-lead is measured from."""
+
+    EVENT_TYPE = "LeadWorked"
+
+    lead_id: str
+    location_id: str
+    assigned_at: datetime
+    worked_at: datetime
+    touch: str
+    within_sla: bool

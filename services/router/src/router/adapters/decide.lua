@@ -2,7 +2,9 @@
 -- ARGV: 1 prefix, 2 lead id ('' = preview), 3 lon, 4 lat, 5 skip radius steps (0/1),
 --       6 radii csv (whole miles), 7 count per step, 8 state ('' = none), 9 state count,
 --       10 limit ratio, 11 tie miles, 12 book (0/1), 13 reservation ttl s, 14 counter ttl s,
---       15.. pairs of (timezone, local ISO date).
+--       15 excluded location ids csv (locations that already had the lead), 16.. pairs of
+--       (timezone, local ISO date).
+-- A candidate is {id, distance, used, cap, status, ok, step, day, hours, timezone}.
 -- Returns {'nodirectory'} | {'needtz', tz} | {'replayed', stored} |
 --         {'booked'|'free'|'none', rule, location, distance, day, candidates}
 local p = ARGV[1]
@@ -15,7 +17,9 @@ end
 local lon, lat = ARGV[3], ARGV[4]
 local ratio, tie = tonumber(ARGV[10]), tonumber(ARGV[11])
 local days = {}
-for i = 15, #ARGV, 2 do days[ARGV[i]] = ARGV[i + 1] end
+for i = 16, #ARGV, 2 do days[ARGV[i]] = ARGV[i + 1] end
+local excluded = {}
+for id in string.gmatch(ARGV[15], '[^,]+') do excluded[id] = true end
 local seen, out = {}, {}
 
 local function remaining(c) return ratio * c[4] - c[3] end
@@ -34,14 +38,15 @@ local function evaluate(found, step)
     local id, dist = item[1], item[2]
     if not seen[id] then
       seen[id] = true
-      local h = redis.call('HMGET', p .. ':loc:' .. id, 'status', 'cap', 'tz')
+      local h = redis.call('HMGET', p .. ':loc:' .. id, 'status', 'cap', 'tz', 'hours')
       local status, cap, tz = h[1] or 'missing', tonumber(h[2]) or 0, h[3] or ''
+      if excluded[id] then status = 'excluded' end
       local day = days[tz]
       if day == nil then return nil, tz end
       local used = tonumber(redis.call('GET', p .. ':cap:' .. id .. ':' .. day) or '0')
       local ok = 0
       if status == 'active' and used < ratio * cap then ok = 1 end
-      local c = {id, dist, used, cap, status, ok, step, day}
+      local c = {id, dist, used, cap, status, ok, step, day, h[4] or '', tz}
       table.insert(out, c)
       if ok == 1 then
         table.insert(fresh, c)

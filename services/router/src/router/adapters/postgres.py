@@ -89,6 +89,7 @@ async def save_decision(
             geocode_method=decision.geocode.method.value,
             state=decision.geocode.state,
             decided_at=decision.decided_at,
+            hours_note=out.hours_note,
         )
         .on_conflict_do_nothing()
         .returning(assignments.c.lead_id)
@@ -106,6 +107,7 @@ async def save_decision(
             timings_ms=decision.timings_ms,
             replayed=str(out.replayed).lower(),
             decided_at=decision.decided_at,
+            hours_note=out.hours_note,
         )
     )
     return inserted
@@ -127,4 +129,9 @@ async def sync_record(session: AsyncSession, lead_id: str) -> dict[str, Any] | N
 
 
 async def save_sync(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(lead_syncs).values(**values).on_conflict_do_nothing())
+    """First sync of a lead, or the sync to the location an SLA re-route moved it to."""
+    stmt = insert(lead_syncs).values(**values)
+    moved = stmt.excluded.location_id != lead_syncs.c.location_id
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["lead_id"], set_=dict(stmt.excluded), where=moved)
+    )

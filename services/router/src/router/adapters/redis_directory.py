@@ -10,6 +10,8 @@ from redis.asyncio import Redis
 
 from leadflow_common.events.locations import LocationProfile, LocationStatus
 from router.adapters.keys import RedisKeys
+from router.domain.hours import encode
+from router.profile_hours import from_business_hours
 
 # Counters only ever move up on reconciliation: a live counter is ahead of Postgres (the
 # reservation comes before the commit), so taking the max never loses an in-flight booking.
@@ -60,6 +62,7 @@ class RedisDirectory:
                     "zip": profile.postal_code or "",
                     "ghl": profile.ghl_location_id or "",
                     "name": profile.name,
+                    "hours": encode(from_business_hours(profile.business_hours)),
                 },
             )
             pipe.sadd(k.timezones, profile.timezone)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -56,6 +57,7 @@ assignments = Table(
     Column("geocode_method", String(32), nullable=False),
     Column("state", String(8)),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("hours_note", String(300)),
     Index("assignments_location_day", "location_id", "capacity_date"),
 )
 
@@ -73,6 +75,7 @@ decision_log = Table(
     Column("timings_ms", JSONB, nullable=False),
     Column("replayed", String(5), nullable=False, server_default="false"),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("hours_note", String(300)),
 )
 
 lead_syncs = Table(
@@ -84,4 +87,34 @@ lead_syncs = Table(
     Column("location_contact_id", String(128), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="1"),
     Column("synced_at", DateTime(timezone=True), nullable=False),
+    Index("lead_syncs_location_contact", "location_contact_id"),
+)
+
+sla_timers = Table(
+    "sla_timers",
+    metadata,
+    Column("lead_id", String(128), primary_key=True),
+    Column("location_id", String(64), nullable=False),
+    Column("capacity_date", Date, nullable=False),
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("tried", JSONB, nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | worked | breached
+    Column("worked_at", DateTime(timezone=True)),
+    Column("touch", String(64)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("sla_timers_due", "due_at", postgresql_where=text("status = 'pending'")),
+)
+
+sla_outbox = Table(
+    "sla_outbox",
+    metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("lead_id", String(128), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True)),
+    Index("sla_outbox_unpublished", "created_at", postgresql_where=text("published_at IS NULL")),
 )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 ACTIVE = "active"
 SAME_STATE = "same_state"
 UNASSIGNED = "unassigned"
+EXCLUDED = "excluded"  # status the script reports for a location that already had the lead
 
 
 def radius_rule(miles: float) -> str:
@@ -43,6 +44,9 @@ class Candidate:
     status: str
     eligible: bool
     step: str
+    open_now: bool | None = None  # None: hours not considered (rule ``ignore``)
+    opens_in_minutes: float | None = None
+    sla_due_in_minutes: float | None = None  # wall-clock minutes until the SLA would expire there
 
     def remaining(self, ratio: float) -> float:
         return ratio * self.daily_capacity - self.reserved
@@ -59,6 +63,7 @@ class RouteOutcome:
     candidates: tuple[Candidate, ...] = ()
     reason: str | None = None
     replayed: bool = False
+    hours_note: str | None = None  # what the business-hours rule did, for the decision log
 
     @property
     def assigned(self) -> bool:
@@ -82,6 +87,8 @@ def pick(candidates: list[Candidate], ratio: float, tie_miles: float) -> Candida
 def unassigned_reason(routable: bool, candidates: list[Candidate] | tuple[Candidate, ...]) -> str:
     if not routable:
         return "unroutable_address"
+    if any(c.status == EXCLUDED for c in candidates) and not any(c.status == ACTIVE for c in candidates):
+        return "every_nearby_location_already_had_it"
     if any(c.status == ACTIVE for c in candidates):
         return "all_nearby_locations_at_capacity"
     return "no_location_in_range"

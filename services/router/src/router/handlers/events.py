@@ -64,5 +64,6 @@ def decision_payload(row: dict[str, Any], candidates: list[RouteCandidate]) -> E
         capacity_date=capacity_date,
         decided_at=decided_at,
         candidates=candidates,
-        reasons=[f"rule {row['rule']}", f"geocoded by {row['geocode_method']}"],
+        reasons=[f"rule {row['rule']}", f"geocoded by {row['geocode_method']}"]
+        + ([row["hours_note"]] if row.get("hours_note") else []),
     )

@@ -10,8 +10,9 @@ publish loses nothing; consumers dedupe on the event id).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +33,7 @@ from router.domain.lead import Lead
 from router.domain.scoring import ScoreWeights, score_lead
 from router.handlers.events import assigned_event_id, decision_payload, route_candidates
 from router.handlers.ports import Publisher
+from router.handlers.sla import TOUCH_TYPES, SlaTimers, utcnow
 from router.settings import ROUTING_GROUP, RouterSettings
 
 log = get_logger(__name__)
@@ -57,8 +59,13 @@ class RoutingHandler:
     gazetteer: Gazetteer
     publisher: Publisher
     weights: ScoreWeights
+    sla: SlaTimers | None = None
+    clock: Callable[[], datetime] = field(default=utcnow)
 
     async def handle(self, record: ConsumedRecord, envelope: Envelope | None) -> None:
+        if envelope is not None and self.sla is not None and envelope.event_type in TOUCH_TYPES:
+            await self.sla.touch(envelope)
+            return
         if envelope is None or envelope.event_type not in ROUTABLE_TYPES:
             return
         contact = ContactEvent.model_validate(envelope.payload)
@@ -78,29 +85,29 @@ class RoutingHandler:
         score = score_lead(lead, self.weights)
         geo = geocode(lead, self.gazetteer)
         geocoded = time.perf_counter()
-        outcome = await self.decider.decide(lead.lead_id, geo, score, datetime.now(UTC))
+        now = self.clock()
+        outcome = await self.decider.decide(lead.lead_id, geo, score, now)
         decided = time.perf_counter()
         decision = RoutingDecision(
-            lead.lead_id, envelope.event_id, lead.source_location_id, score, geo, outcome, datetime.now(UTC),
+            lead.lead_id, envelope.event_id, lead.source_location_id, score, geo, outcome, now,
             {"geocode": _ms(geocoded - started), "decide": _ms(decided - geocoded)},
         )  # fmt: skip
         async with transaction(self.sessions) as session:
             if not await pg.claim(session, ROUTING_GROUP, envelope.event_id):
                 return decision
-            ghl_location_id = await self._ghl_location_id(session, outcome.location_id)
-            await pg.save_decision(session, decision, ghl_location_id)
+            location = await pg.location_row(session, outcome.location_id) if outcome.location_id else None
+            ghl_location_id = location["ghl_location_id"] if location else None
+            inserted = await pg.save_decision(session, decision, ghl_location_id)
             stored = await pg.assignment(session, lead.lead_id)
+            if inserted and self.sla is not None and outcome.location_id and outcome.capacity_date:
+                day = date.fromisoformat(outcome.capacity_date)
+                lead_id, at = lead.lead_id, decision.decided_at
+                await self.sla.start(session, lead_id, location, outcome.location_id, day, at)
         metrics.ROUTING_SECONDS.observe(time.perf_counter() - started)
         self._observe(decision)
         if stored is not None and stored["event_id"] == envelope.event_id:
             await self._publish(stored, route_candidates(outcome.candidates))
         return decision
-
-    async def _ghl_location_id(self, session: AsyncSession, location_id: str | None) -> str | None:
-        if location_id is None:
-            return None
-        row = await pg.location_row(session, location_id)
-        return row["ghl_location_id"] if row else None
 
     async def _publish(self, stored: dict[str, Any], candidates: list[Any]) -> None:
         payload = decision_payload(stored, candidates)
@@ -110,6 +117,8 @@ class RoutingHandler:
     def _observe(self, decision: RoutingDecision) -> None:
         out = decision.outcome
         metrics.DECISIONS.labels(out.rule).inc()
+        if out.hours_note and " over " in out.hours_note:
+            metrics.HOURS_SWAPS.inc()
         if out.location_id is None:
             metrics.UNASSIGNED.labels(out.reason or "unknown").inc()
         else:
@@ -118,7 +127,8 @@ class RoutingHandler:
                 utilization = (chosen.reserved + 1) / chosen.daily_capacity
                 metrics.CAPACITY_UTILIZATION.labels(out.location_id).set(utilization)
         log.info("lead_routed", lead_id=decision.lead_id, rule=out.rule, location_id=out.location_id,
-                 reason=out.reason, geocode=decision.geocode.method.value, replayed=out.replayed)  # fmt: skip
+                 reason=out.reason, geocode=decision.geocode.method.value, replayed=out.replayed,
+                 hours=out.hours_note)  # fmt: skip
 
 
 def _ms(seconds: float) -> float:

@@ -7,6 +7,7 @@ assignment itself is already durable.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,7 +22,7 @@ from leadflow_common.logging import get_logger
 from leadflow_common.topics import LEADS_ASSIGNED
 from router import metrics
 from router.adapters import postgres as pg
-from router.handlers.events import synced_event_id
+from router.handlers.events import EVENT_NAMESPACE, synced_event_id
 from router.handlers.ports import LeadSync, Publisher
 
 log = get_logger(__name__)
@@ -33,6 +34,8 @@ class SyncHandler:
     ghl: LeadSync
     publisher: Publisher
     tag_prefix: str = "routed"
+    reassigned_tag: str = "sla-reassigned"
+    reassigned_rule: str = "sla_reassign"
 
     async def handle(self, record: ConsumedRecord, envelope: Envelope | None) -> None:
         if envelope is None or envelope.event_type != LeadAssigned.EVENT_TYPE:
@@ -43,8 +46,12 @@ class SyncHandler:
             log.warning("sync_skipped", lead_id=assigned.lead_id, location_id=assigned.location_id)
             return
         async with self.sessions() as session:
+            current = await pg.assignment(session, assigned.lead_id)
             synced = await pg.sync_record(session, assigned.lead_id)
-        if synced is None:
+        if current is not None and current["location_id"] != assigned.location_id:
+            log.info("sync_skipped_stale", lead_id=assigned.lead_id, location_id=assigned.location_id)
+            return  # an SLA re-route moved the lead on since: only its LeadAssigned is applied
+        if synced is None or synced["location_id"] != assigned.location_id:
             synced = await self._apply(assigned)
         payload = LeadSynced(
             lead_id=assigned.lead_id,
@@ -53,12 +60,17 @@ class SyncHandler:
             location_contact_id=synced["location_contact_id"],
             synced_at=synced["synced_at"],
         )
-        out = self.publisher.envelope(payload, event_id=synced_event_id(assigned.lead_id))
+        event_id = synced_event_id(assigned.lead_id)
+        if assigned.rule == self.reassigned_rule:
+            event_id = uuid.uuid5(EVENT_NAMESPACE, f"synced:{assigned.lead_id}:{assigned.location_id}")
+        out = self.publisher.envelope(payload, event_id=event_id)
         await self.publisher.publish(LEADS_ASSIGNED, assigned.lead_id, out)
 
     async def _apply(self, assigned: LeadAssigned) -> dict[str, object]:
         assert assigned.ghl_location_id and assigned.source_location_id
         tags = [f"{self.tag_prefix}:{assigned.location_id}"]
+        if assigned.rule == self.reassigned_rule:
+            tags.append(self.reassigned_tag)
         try:
             contact_id = await self.ghl.copy_contact(
                 assigned.source_location_id, assigned.lead_id, assigned.ghl_location_id, tags
