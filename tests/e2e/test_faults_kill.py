@@ -71,6 +71,7 @@ async def decided(bootstrap: str) -> int:
     return (await read_decisions(bootstrap, LEADS_ASSIGNED.name, 0, timeout_s=3, settle_s=0)).decided
 
 
+@pytest.mark.timeout(600)  # the router decides ~50 leads/s on a 2-core machine
 async def test_kill9_each_consumer_in_turn(rig: LocalSystem, infra: Infra) -> None:
     bodies = lead_bodies(LEADS)
     flow = asyncio.create_task(produce_webhooks(infra.kafka, GHL_EVENTS.name, bodies, rate_per_s=250))
