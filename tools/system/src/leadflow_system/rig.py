@@ -26,6 +26,7 @@ import httpx
 import orjson
 import zipcodes
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from leadflow_common.events.envelope import Envelope, encode_envelope
@@ -177,8 +178,13 @@ async def read_decisions(
                     if not record.value:
                         continue
                     decisions.records += 1
-                    envelope = orjson.loads(record.value)
-                    payload = envelope.get("payload", {})
+                    try:
+                        envelope = orjson.loads(record.value)
+                    except orjson.JSONDecodeError:
+                        continue  # a poison message (the fault tests put some there)
+                    payload = envelope.get("payload") if isinstance(envelope, dict) else None
+                    if not isinstance(payload, dict):
+                        continue
                     lead = payload.get("lead_id", "")
                     kind = envelope.get("event_type")
                     if kind == "LeadAssigned":
@@ -196,16 +202,19 @@ async def read_decisions(
 
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[str, int]:
     """Sum of the end offsets of each topic (how many records were ever written to it)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # loads the cluster metadata
         out: dict[str, int] = {}
-        for topic in topics:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in partitions]
-            ends = await consumer.end_offsets(tps) if tps else {}
-            out[topic] = sum(ends.values())
+        for topic in described:
+            tps = [TopicPartition(topic["topic"], p["partition"]) for p in topic["partitions"]]
+            out[topic["topic"]] = sum((await consumer.end_offsets(tps)).values()) if tps else 0
         return out
     finally:
         await consumer.stop()
