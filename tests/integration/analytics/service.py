@@ -14,6 +14,7 @@ from analytics.main import create_app
 from analytics.settings import AnalyticsSettings
 from leadflow_common.events.envelope import encode_envelope
 from leadflow_common.kafka.lag import read_consumer_lag
+from leadflow_common.topics import namespaced
 from tests.integration.analytics.event_stream import Item
 from tests.support.kafka_io import produce
 
@@ -60,5 +61,5 @@ async def wait_for_applied(
 
 
 async def _caught_up(settings: AnalyticsSettings) -> bool:
-    lags = await read_consumer_lag(settings.kafka.bootstrap_servers, settings.consumer_group)
+    lags = await read_consumer_lag(settings.kafka.bootstrap_servers, namespaced(settings.consumer_group))
     return bool(lags) and sum(p.lag for p in lags) == 0

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.settings import AnalyticsSettings
 from leadflow_common.kafka.lag import read_consumer_lag
+from leadflow_common.topics import namespaced
 from tests.integration.analytics.event_stream import generate, only, without_zeros
 from tests.integration.analytics.service import produce_items
 from tests.integration.analytics.snapshot import counters
@@ -46,7 +47,7 @@ async def applied(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 
 async def caught_up(settings: AnalyticsSettings) -> bool:
-    lags = await read_consumer_lag(settings.kafka.bootstrap_servers, settings.consumer_group)
+    lags = await read_consumer_lag(settings.kafka.bootstrap_servers, namespaced(settings.consumer_group))
     return bool(lags) and sum(p.lag for p in lags) == 0
 
 

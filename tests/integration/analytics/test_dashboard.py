@@ -99,3 +99,4 @@ async def test_dashboard_renders_rows_and_chart(
     assert 'data-location="S31-0001"' in dom
     assert "<rect" in dom and "Hourly leads: S31-0001" in dom
     assert "Conversion:" in dom
+    assert "Speed to lead p50/p90:" in dom and "SLA breaches:" in dom and "Speed p90 (min)" in dom

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from analytics.domain.aggregate import aggregate, combine_routes, hour_utc, local_day, merge_routes
 from analytics.domain.attribution import Directory, resolve, split_resolved
 from analytics.domain.derived import derive, unassigned_rate
-from analytics.domain.facts import UNASSIGNED, Activity, LeadRoute
+from analytics.domain.facts import COUNTERS, UNASSIGNED, Activity, LeadRoute
 from analytics.domain.performance import LocationTotals, overview, rank
 
 T0 = datetime(2026, 3, 8, 4, 30, tzinfo=UTC)
@@ -52,7 +52,8 @@ def test_buckets_use_utc_hours_and_the_locations_local_day() -> None:
         [(activity(deltas={"leads": 1.0, "score_sum": 40.0}), "FIT-1"), (activity(), "FIT-1")], DIRECTORY
     )
     assert increments.hourly == {
-        ("FIT-1", datetime(2026, 3, 8, 4, tzinfo=UTC)): {
+        ("FIT-1", datetime(2026, 3, 8, 4, tzinfo=UTC)): dict.fromkeys(COUNTERS, 0.0)
+        | {
             "leads": 1.0,
             "score_sum": 40.0,
             "unassigned": 0.0,

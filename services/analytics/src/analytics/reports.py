@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from analytics.adapters.queries import AnalyticsQueries
 from analytics.domain.derived import ratio
 from analytics.domain.performance import overview, rank, window_hours
+from analytics.domain.speed import percentile_minutes
 from analytics.paging import PageSnapshots, decode_cursor, encode_cursor
 from analytics.schemas import (
     Counters,
@@ -67,6 +68,8 @@ class Reports:
                 **p,
                 conversion_rate=ratio(p["won"], p["leads"]),
                 avg_score=ratio(p["score_sum"], p["leads"]),
+                speed_to_lead_p50_min=percentile_minutes(p, 0.5),
+                speed_to_lead_p90_min=percentile_minutes(p, 0.9),
             )
             for p in await self._queries.series(location_id, start, end, grain)
         ]
@@ -94,6 +97,9 @@ class Reports:
             conversion_rate=summary.conversion_rate,
             avg_score=summary.avg_score,
             unassigned_rate=summary.unassigned_rate,
+            speed_to_lead_p50_min=summary.speed_to_lead_p50_min,
+            speed_to_lead_p90_min=summary.speed_to_lead_p90_min,
+            sla_breaches_per_hour=summary.sla_breaches_per_hour,
             locations=len(rows),
             top=[LocationPerformance.of(r, hours) for r in summary.top],
             bottom=[LocationPerformance.of(r, hours) for r in summary.bottom],

@@ -18,6 +18,24 @@ class Counters(BaseModel):
     appointments: float = 0
     synced: float = 0
     sync_failures: float = 0
+    touches: float = 0
+    touch_seconds: float = 0
+    touched_in_sla: float = 0
+    sla_breaches: float = 0
+    reassignments: float = 0
+    # speed-to-lead histogram: first touches within n minutes of the assignment (see domain/speed.py)
+    stl_le_1m: float = 0
+    stl_le_2m: float = 0
+    stl_le_5m: float = 0
+    stl_le_10m: float = 0
+    stl_le_15m: float = 0
+    stl_le_30m: float = 0
+    stl_le_60m: float = 0
+    stl_le_120m: float = 0
+    stl_le_240m: float = 0
+    stl_le_480m: float = 0
+    stl_le_1440m: float = 0
+    stl_gt_1440m: float = 0
 
 
 class LocationPerformance(BaseModel):
@@ -34,6 +52,10 @@ class LocationPerformance(BaseModel):
     avg_score: float | None
     capacity_utilisation: float | None
     leads_per_hour: float | None
+    speed_to_lead_p50_min: float | None = None
+    speed_to_lead_p90_min: float | None = None
+    sla_breaches_per_hour: float | None = None
+    sla_met_rate: float | None = None
 
     @classmethod
     def of(cls, row: LocationTotals, hours: float) -> LocationPerformance:
@@ -52,6 +74,10 @@ class LocationPerformance(BaseModel):
             avg_score=d.avg_score,
             capacity_utilisation=d.capacity_utilisation,
             leads_per_hour=d.leads_per_hour,
+            speed_to_lead_p50_min=d.speed_to_lead_p50_min,
+            speed_to_lead_p90_min=d.speed_to_lead_p90_min,
+            sla_breaches_per_hour=d.sla_breaches_per_hour,
+            sla_met_rate=d.sla_met_rate,
         )
 
 
@@ -67,6 +93,8 @@ class MetricPoint(Counters):
     bucket: datetime | date
     conversion_rate: float | None
     avg_score: float | None
+    speed_to_lead_p50_min: float | None = None
+    speed_to_lead_p90_min: float | None = None
 
 
 class LocationMetrics(BaseModel):
@@ -84,6 +112,9 @@ class OverviewResponse(BaseModel):
     conversion_rate: float | None
     avg_score: float | None
     unassigned_rate: float | None
+    speed_to_lead_p50_min: float | None = None
+    speed_to_lead_p90_min: float | None = None
+    sla_breaches_per_hour: float | None = None
     locations: int
     top: list[LocationPerformance]
     bottom: list[LocationPerformance]

@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from analytics.domain.facts import UNASSIGNED, Activity, Facts, LeadRoute, LocationInfo, OnboardingState
+from analytics.domain.speed import reassignment_deltas, touch_deltas
 from leadflow_common.events import (
     Envelope,
     LeadAssigned,
     LeadReassigned,
     LeadSynced,
     LeadUnassigned,
+    LeadWorked,
     LocationActivated,
     LocationProfile,
     OnboardingFailed,
@@ -71,6 +73,12 @@ def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
         case LeadReassigned():
             target = payload.to_location_id or UNASSIGNED
             facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, target, payload.score))
+            deltas = reassignment_deltas(payload.reason, payload.to_location_id is not None)
+            facts.activities.append(Activity(event_id, payload.decided_at, deltas, payload.from_location_id))
+        case LeadWorked():
+            seconds = (payload.worked_at - payload.assigned_at).total_seconds()
+            deltas = touch_deltas(seconds, payload.within_sla)
+            facts.activities.append(Activity(event_id, payload.worked_at, deltas, payload.location_id))
         case StepCompleted():
             facts.onboarding.append(OnboardingState(payload.location_id, "onboarding", payload.completed_at))
         case StepFailed():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from analytics.domain.speed import percentile_minutes
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -15,18 +18,37 @@ class Derived:
     avg_score: float | None
     capacity_utilisation: float | None
     leads_per_hour: float | None
+    speed_to_lead_p50_min: float | None = None
+    speed_to_lead_p90_min: float | None = None
+    sla_breaches_per_hour: float | None = None
+    sla_met_rate: float | None = None
 
 
 def derive(
-    *, leads: float, won: float, score_sum: float, hours: float, assigned_today: float, daily_capacity: int
+    *,
+    leads: float,
+    won: float,
+    score_sum: float,
+    hours: float,
+    assigned_today: float,
+    daily_capacity: int,
+    counters: Mapping[str, float] | None = None,
 ) -> Derived:
     """Conversion = won / leads; average score = score sum / leads; utilisation = leads assigned
-    today / daily capacity; leads per hour over the queried window."""
+    today / daily capacity; leads per hour over the queried window; speed-to-lead percentiles from
+    the histogram counters; SLA breaches per hour; SLA met = touched within the SLA / (touches +
+    breaches)."""
+    c = counters or {}
+    breaches = c.get("sla_breaches", 0.0)
     return Derived(
         conversion_rate=ratio(won, leads),
         avg_score=ratio(score_sum, leads),
         capacity_utilisation=ratio(assigned_today, daily_capacity),
         leads_per_hour=ratio(leads, hours),
+        speed_to_lead_p50_min=percentile_minutes(c, 0.5),
+        speed_to_lead_p90_min=percentile_minutes(c, 0.9),
+        sla_breaches_per_hour=ratio(breaches, hours),
+        sla_met_rate=ratio(c.get("touched_in_sla", 0.0), c.get("touches", 0.0) + breaches),
     )
 
 

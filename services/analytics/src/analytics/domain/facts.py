@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from analytics.domain.speed import BUCKETS, SLA_COUNTERS
+
 # The pseudo-location that collects leads the router could not place (overview's unassigned rate).
 UNASSIGNED = "_UNASSIGNED"
 UNASSIGNED_TIMEZONE = "UTC"
@@ -19,6 +21,8 @@ COUNTERS: tuple[str, ...] = (
     "appointments",
     "synced",
     "sync_failures",
+    *SLA_COUNTERS,
+    *BUCKETS,
 )
 
 

@@ -30,6 +30,7 @@ class LocationTotals:
             hours=hours,
             assigned_today=self.assigned_today,
             daily_capacity=self.daily_capacity,
+            counters=c,
         )
 
     def metric(self, name: str, hours: float) -> float | None:
@@ -39,7 +40,16 @@ class LocationTotals:
         return value
 
 
-DERIVED_METRICS: tuple[str, ...] = ("conversion_rate", "avg_score", "capacity_utilisation", "leads_per_hour")
+DERIVED_METRICS: tuple[str, ...] = (
+    "conversion_rate",
+    "avg_score",
+    "capacity_utilisation",
+    "leads_per_hour",
+    "speed_to_lead_p50_min",
+    "speed_to_lead_p90_min",
+    "sla_breaches_per_hour",
+    "sla_met_rate",
+)
 SORTABLE: tuple[str, ...] = (*COUNTERS, *DERIVED_METRICS, "location_id")
 
 
@@ -69,6 +79,9 @@ class Overview:
     avg_score: float | None
     unassigned_rate: float | None
     top: list[LocationTotals]
+    speed_to_lead_p50_min: float | None
+    speed_to_lead_p90_min: float | None
+    sla_breaches_per_hour: float | None
     bottom: list[LocationTotals]
 
 
@@ -84,6 +97,7 @@ def overview(rows: list[LocationTotals], unassigned: float, hours: float, k: int
         hours=hours,
         assigned_today=0,
         daily_capacity=0,
+        counters=totals,
     )
     return Overview(
         totals=totals,
@@ -92,6 +106,9 @@ def overview(rows: list[LocationTotals], unassigned: float, hours: float, k: int
         unassigned_rate=unassigned_rate(totals["leads"], unassigned),
         top=ranked[:k],
         bottom=list(reversed(ranked[-k:])) if ranked else [],
+        speed_to_lead_p50_min=summary.speed_to_lead_p50_min,
+        speed_to_lead_p90_min=summary.speed_to_lead_p90_min,
+        sla_breaches_per_hour=summary.sla_breaches_per_hour,
     )
 
 
