@@ -9,7 +9,7 @@ from typing import Any
 
 from leadflow_common.events.envelope import EventPayload
 from leadflow_common.events.leads import LeadAssigned, LeadUnassigned, RouteCandidate
-from router.domain.rules import Candidate
+from router.domain.rules import ACTIVE, EXCLUDED, Candidate
 
 EVENT_NAMESPACE = uuid.UUID("5b0d6f0e-4c55-4d0b-9a3a-0f6a1c2d7e11")
 
@@ -30,10 +30,16 @@ def route_candidates(candidates: tuple[Candidate, ...] | list[Candidate]) -> lis
             reserved_today=c.reserved,
             daily_capacity=c.daily_capacity,
             eligible=c.eligible,
-            reason=None if c.eligible else ("inactive" if c.status != "active" else "at_capacity"),
+            reason=None if c.eligible else _ineligible_reason(c.status),
         )
         for c in candidates
     ]
+
+
+def _ineligible_reason(status: str) -> str:
+    if status == EXCLUDED:
+        return "already_had_lead"
+    return "inactive" if status != ACTIVE else "at_capacity"
 
 
 def decision_payload(row: dict[str, Any], candidates: list[RouteCandidate]) -> EventPayload:
