@@ -7,6 +7,7 @@ concurrent runs on one machine never read each other's events or rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -84,3 +85,21 @@ def drop_schema(infra: Infra, schema: str) -> None:
             await conn.close()
 
     asyncio.run(run())
+
+
+@contextlib.contextmanager
+def module_namespace(infra: Infra, label: str) -> Iterator[str]:
+    """A topic namespace of one test module's own under the session's (created, then dropped),
+    so a consumer in one module never reads another module's events."""
+    previous = os.environ.get("KAFKA_TOPIC_NAMESPACE", "")
+    safe = "".join(c if c.isalnum() else "-" for c in label)[-40:]
+    namespace = f"{infra.namespace}.{safe}-{uuid.uuid4().hex[:4]}"
+    os.environ["KAFKA_TOPIC_NAMESPACE"] = namespace
+    infra.env["KAFKA_TOPIC_NAMESPACE"] = namespace  # child processes get it from here too
+    try:
+        asyncio.run(ensure_topics(infra.kafka))
+        yield namespace
+    finally:
+        os.environ["KAFKA_TOPIC_NAMESPACE"] = previous
+        infra.env["KAFKA_TOPIC_NAMESPACE"] = previous
+        drop_namespace_topics(Infra(infra.kafka, infra.redis_url, infra.admin_db_url, infra.env, namespace))

@@ -14,7 +14,7 @@ import pytest
 
 from leadflow_common.kafka.admin import ensure_topics
 from leadflow_common.kafka.lag import read_consumer_lag
-from leadflow_common.topics import TopicSpec, dlt_name
+from leadflow_common.topics import TopicSpec, dlt_name, namespaced
 from tests.support.effects_worker import create_tables
 from tests.support.infra import REPO, Infra, drop_schema
 from tests.support.kafka_io import make_envelope, produce_envelopes, read_all
@@ -71,7 +71,7 @@ async def test_produce_consume_commit(infra: Infra, topic: TopicSpec, schema: st
     assert await asyncio.to_thread(run_worker, infra, topic, schema, group, 20) == 0
 
     assert sorted(await effect_rows(infra, schema)) == sorted(str(e.event_id) for e in envelopes)
-    lags = await read_consumer_lag(infra.kafka, group)
+    lags = await read_consumer_lag(infra.kafka, namespaced(group))
     assert sum(p.lag for p in lags) == 0
 
 
@@ -92,7 +92,7 @@ async def test_kill_after_effect_before_commit_applies_once(
     rows = await effect_rows(infra, schema)
     assert len(rows) == 10
     assert sorted(rows) == sorted(str(e.event_id) for e in envelopes)
-    assert sum(p.lag for p in await read_consumer_lag(infra.kafka, group)) == 0
+    assert sum(p.lag for p in await read_consumer_lag(infra.kafka, namespaced(group))) == 0
 
 
 async def test_poison_message_goes_to_dlt_and_consumer_keeps_going(

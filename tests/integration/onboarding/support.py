@@ -14,7 +14,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from leadflow_common.topics import TopicSpec
+from leadflow_common.topics import TopicSpec, namespaced
 from onboarding.settings import OnboardingSettings
 from tests.support.infra import REPO, Infra
 from tests.support.kafka_io import read_all
@@ -121,7 +121,9 @@ async def topic_size(bootstrap: str, topic: TopicSpec) -> int:
 
 async def start_group_at_end(bootstrap: str, topic: TopicSpec, group: str) -> None:
     """Commit ``group`` at the topic's end, so a fresh group ignores earlier tests' commands."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=namespaced(group), enable_auto_commit=False
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
