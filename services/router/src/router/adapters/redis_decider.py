@@ -17,7 +17,7 @@ from router.adapters.keys import RedisKeys
 from router.domain.capacity import DEFAULT_TIMEZONE, local_dates
 from router.domain.geocoding import Geocode, GeocodeMethod
 from router.domain.hours import decode
-from router.domain.open_rank import HoursRule, hours_note, prefer_open, with_open_state
+from router.domain.open_rank import HoursRule, band, hours_note, prefer_open, with_open_state
 from router.domain.rules import UNASSIGNED, Candidate, RouteOutcome, RoutingPolicy, unassigned_reason
 
 SCRIPT = (Path(__file__).with_name("decide.lua")).read_text()
@@ -144,12 +144,13 @@ class RedisDecider:
     async def _apply_hours(self, outcome: RouteOutcome, extras: dict[str, tuple[str, str, str]],
                            lead_id: str, ratio: float, now: datetime, book: bool,
                            ) -> RouteOutcome:  # fmt: skip
-        hours = {loc: (decode(h), tz or DEFAULT_TIMEZONE) for loc, (_, h, tz) in extras.items()}
+        chosen = outcome.location_id
+        if chosen is None:
+            return outcome
+        ids = {c.location_id for c in band(outcome.candidates, chosen, self._hours.band_miles)}
+        hours = {loc: (decode(extras[loc][1]), extras[loc][2] or DEFAULT_TIMEZONE) for loc in ids}
         candidates = with_open_state(outcome.candidates, hours, now, self._hours.sla_minutes)
         outcome = replace(outcome, candidates=candidates)
-        if outcome.location_id is None:
-            return outcome
-        chosen = outcome.location_id
         picked = prefer_open(candidates, chosen, self._hours.band_miles)
         note = hours_note(picked, chosen)
         if picked.location_id == chosen:

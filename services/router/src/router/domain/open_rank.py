@@ -29,12 +29,14 @@ def with_open_state(
     hours: Mapping[str, tuple[WeeklyHours, str]],
     now: datetime,
     sla_minutes: float = 15.0,
+    only: set[str] | None = None,
 ) -> tuple[Candidate, ...]:
-    """Fill ``open_now`` / ``opens_in_minutes`` / ``sla_due_in_minutes`` where hours are known."""
+    """Fill ``open_now`` / ``opens_in_minutes`` / ``sla_due_in_minutes`` of the candidates whose hours
+    are known (of ``only`` these: the others cannot be picked, their hours would only cost time)."""
     out = []
     for c in candidates:
         known = hours.get(c.location_id)
-        if known is None:
+        if known is None or (only is not None and c.location_id not in only):
             out.append(c)
             continue
         wait = minutes_until_open(known[0], known[1], now)
@@ -50,18 +52,23 @@ def with_open_state(
     return tuple(out)
 
 
+def band(candidates: tuple[Candidate, ...], chosen_id: str, band_miles: float) -> list[Candidate]:
+    """The eligible candidates of the chosen one's step within ``band_miles`` of the nearest."""
+    chosen = next(c for c in candidates if c.location_id == chosen_id)
+    same_step = [c for c in candidates if c.eligible and c.step == chosen.step]
+    nearest = min(c.distance_miles for c in same_step)
+    return [c for c in same_step if c.distance_miles <= nearest + band_miles]
+
+
 def prefer_open(candidates: tuple[Candidate, ...], chosen_id: str, band_miles: float) -> Candidate:
     """The candidate to book instead of ``chosen_id`` (or the chosen one itself)."""
-    chosen = next(c for c in candidates if c.location_id == chosen_id)
-    band = [c for c in candidates if c.eligible and c.step == chosen.step]
-    nearest = min(c.distance_miles for c in band)
-    band = [c for c in band if c.distance_miles <= nearest + band_miles]
+    in_band = band(candidates, chosen_id, band_miles)
 
     def key(c: Candidate) -> tuple[float, int, float, str]:
         due = math.inf if c.sla_due_in_minutes is None else c.sla_due_in_minutes
         return (due, 0 if c.location_id == chosen_id else 1, c.distance_miles, c.location_id)
 
-    return min(band, key=key)
+    return min(in_band, key=key)
 
 
 def hours_note(picked: Candidate, chosen_id: str) -> str:
