@@ -40,8 +40,9 @@ def lead_id() -> str:
     return f"c-{uuid.uuid4().hex[:10]}"
 
 
-async def add_location(router: RunningRouter, location_id: str, zip_code: str, capacity: int,
-                       hours: BusinessHours | None = None) -> None:  # fmt: skip
+async def add_location(
+    router: RunningRouter, location_id: str, zip_code: str, capacity: int, hours: BusinessHours | None = None
+) -> None:
     place = default_gazetteer().by_postal_code(zip_code)
     assert place is not None and place.state is not None
     await router.publish_location(
@@ -123,8 +124,13 @@ async def test_unworked_lead_is_reassigned_once_by_racing_workers_and_after_rest
 
         engine = make_engine(router.settings.database_url, router.settings.db_schema)
         try:
-            other = SlaTimers(router.settings, make_sessionmaker(engine), svc.decider,
-                              svc.routing.publisher, clock=lambda: later)  # fmt: skip
+            other = SlaTimers(
+                router.settings,
+                make_sessionmaker(engine),
+                svc.decider,
+                svc.routing.publisher,
+                clock=lambda: later,
+            )
             assert svc.sla is not None
             svc.sla.clock = lambda: later
             fired = await asyncio.gather(svc.sla.fire_due(), other.fire_due(), svc.sla.fire_due())
@@ -171,14 +177,30 @@ async def test_worked_leads_are_never_reassigned(infra: Infra, router_schema: st
             await router.publish_contact(lead, postalCode="75201")
             assert (await router.route_of(lead))["assignment"]["location_id"] == "SLA-DAL1"
         async with transaction(svc.sessions) as session:
-            synced = {"lead_id": by_synced, "location_id": "SLA-DAL1", "ghl_location_id": "ghl-SLA-DAL1",
-                      "location_contact_id": "sub-" + by_synced, "synced_at": datetime.now(UTC)}  # fmt: skip
+            synced = {
+                "lead_id": by_synced,
+                "location_id": "SLA-DAL1",
+                "ghl_location_id": "ghl-SLA-DAL1",
+                "location_contact_id": "sub-" + by_synced,
+                "synced_at": datetime.now(UTC),
+            }
             await pg.save_sync(session, synced)
 
-        await publish_ghl(router, by_source, {"type": "OutboundMessage", "contactId": by_source,
-                                              "locationId": "INTAKE-LOC", "messageType": "SMS"})  # fmt: skip
-        appointment = {"type": "AppointmentCreate", "locationId": "ghl-SLA-DAL1",
-                       "appointment": {"contactId": "sub-" + by_synced}}  # fmt: skip
+        await publish_ghl(
+            router,
+            by_source,
+            {
+                "type": "OutboundMessage",
+                "contactId": by_source,
+                "locationId": "INTAKE-LOC",
+                "messageType": "SMS",
+            },
+        )
+        appointment = {
+            "type": "AppointmentCreate",
+            "locationId": "ghl-SLA-DAL1",
+            "appointment": {"contactId": "sub-" + by_synced},
+        }
         await publish_ghl(router, "sub-" + by_synced, appointment)
         await publish_ghl(router, inbound_only, {"type": "InboundMessage", "contactId": inbound_only})
         worked = await sla_status(router, by_source, "worked")
@@ -194,3 +216,50 @@ async def test_worked_leads_are_never_reassigned(infra: Infra, router_schema: st
         assert (await router.route_of(inbound_only))["assignment"]["location_id"] == "SLA-DAL2"
         worked_events = [e for e in await lead_events(infra, by_source, 2) if e.event_type == "LeadWorked"]
         assert len(worked_events) == 1 and worked_events[0].payload["within_sla"] in (True, False)
+
+
+class BrokenPublisher:
+    """Kafka unreachable right after the firing transaction committed (a crash before publishing)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def envelope(self, payload: Any, **kwargs: Any) -> Envelope:
+        envelope: Envelope = self._real.envelope(payload, **kwargs)
+        return envelope
+
+    async def publish(self, topic: Any, key: str, envelope: Envelope) -> None:
+        raise ConnectionError("broker unreachable")
+
+
+async def test_reassignment_committed_but_not_published_is_published_by_the_next_poll(
+    infra: Infra, router_schema: str
+) -> None:
+    async with running_router(infra, router_schema, **QUICK) as router:
+        svc = svc_of(router)
+        await add_location(router, "SLA-PHX1", "85004", 10)
+        await add_location(router, "SLA-PHX2", "85012", 10)
+        lead = lead_id()
+        await router.publish_contact(lead, postalCode="85004")
+        assert (await router.route_of(lead))["assignment"]["location_id"] == "SLA-PHX1"
+        later = datetime.now(UTC) + timedelta(hours=3)
+        crashing = SlaTimers(
+            router.settings,
+            svc.sessions,
+            svc.decider,
+            BrokenPublisher(svc.routing.publisher),
+            clock=lambda: later,
+        )
+        try:
+            await crashing.fire_due()
+            raise AssertionError("publishing should have failed")
+        except ConnectionError:
+            pass
+        assert (await router.route_of(lead))["assignment"]["location_id"] == "SLA-PHX2"  # committed
+        assert [e for e in await lead_events(infra, lead, 1) if e.event_type == "LeadReassigned"] == []
+
+        assert svc.sla is not None
+        svc.sla.clock = lambda: later
+        await svc.sla.run_once()  # fires nothing new (re-armed past ``later``), publishes the outbox
+        kinds = Counter(e.event_type for e in await lead_events(infra, lead, 3))
+        assert kinds == {"LeadAssigned": 2, "LeadReassigned": 1}
