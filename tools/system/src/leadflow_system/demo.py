@@ -11,7 +11,6 @@ import random
 import signal
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -21,7 +20,7 @@ from devstack import stack
 from devstack.errors import DevstackError
 from devstack.paths import repo_root, state_dir
 from leadflow_system.leads import LeadStream, location_places
-from leadflow_system.observe import get_json, get_text, histogram_quantile, read_routing
+from leadflow_system.observe import RoutingOutcome, get_json, get_text, histogram_quantile, read_routing
 from leadflow_system.processes import ProcessFailed, run_cli
 from leadflow_system.reset import create_topics, drop_redis_keys, drop_schemas, drop_topics
 from leadflow_system.seed import contacts_of, existing_locations, seed
@@ -59,19 +58,31 @@ def run_onboarding_cli(system: LocalSystem, *args: str) -> None:
 async def wait_for_locations(system: LocalSystem, expected: int, timeout_s: float) -> dict[str, int]:
     deadline = time.monotonic() + timeout_s
     counts: dict[str, int] = {}
+    shown: dict[str, int] = {}
     while time.monotonic() < deadline:
         listing = await get_json(system.url("onboarding") + "/onboarding", API_TOKEN)
-        items: list[dict[str, Any]] = listing.get("items", [])
         counts = {}
-        for item in items:
+        for item in listing.get("items", []):
             counts[item["status"]] = counts.get(item["status"], 0) + 1
-        console.print(f"  onboarding: {counts}", end="\r")
+        if counts != shown:
+            console.print(f"  onboarding: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}")
+            shown = counts
         settled = sum(v for k, v in counts.items() if k in ("active", "quarantined", "failed"))
         if settled >= expected:
             break
         await asyncio.sleep(2)
-    console.print()
     return counts
+
+
+async def wait_for_sync(bootstrap: str, outcome: RoutingOutcome, timeout_s: float) -> RoutingOutcome:
+    """GHL allows 100 calls per 10 s per sub-account and every sync reads and tags the contact in
+    the intake account, so syncing trails routing; wait for it, within reason."""
+    deadline = time.monotonic() + timeout_s
+    while len(outcome.synced) < len(outcome.assigned) and time.monotonic() < deadline:
+        console.print(f"  synced into sub-accounts: {len(outcome.synced)} of {len(outcome.assigned)}")
+        await asyncio.sleep(5)
+        outcome = await read_routing(bootstrap, outcome.decided, timeout_s=10)
+    return outcome
 
 
 async def run_demo(system: LocalSystem, leads: int) -> None:
@@ -93,15 +104,17 @@ async def run_demo(system: LocalSystem, leads: int) -> None:
     ingest_url = system.url("ingest") + "/webhooks/ghl"
     statuses = await deliver_all(ingest_url, contacts)
     console.print(f"  ingest answered: {dict(statuses)}")
-    outcome = await read_routing(system.infra_env["KAFKA_BOOTSTRAP_SERVERS"], leads, timeout_s=180)
+    bootstrap = system.infra_env["KAFKA_BOOTSTRAP_SERVERS"]
+    outcome = await read_routing(bootstrap, leads, timeout_s=180)
+    console.print(f"  routed {len(outcome.assigned)}, pooled {len(outcome.unassigned)}")
     step(f"sending {len(follow_ups)} follow-ups (opportunities won/lost, appointments)")
     follow_statuses = await deliver_all(ingest_url, follow_ups)
     console.print(f"  ingest answered: {dict(follow_statuses)}")
-    await asyncio.sleep(5)  # analytics applies in batches
+    outcome = await wait_for_sync(bootstrap, outcome, timeout_s=150)
     await print_summary(system, counts, outcome)
 
 
-async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: Any) -> None:
+async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: RoutingOutcome) -> None:
     table = Table(title="leadflow demo summary", show_header=False)
     table.add_row("locations active", str(counts.get("active", 0)))
     table.add_row(
@@ -129,11 +142,12 @@ async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: An
 
     with contextlib.suppress(Exception):
         perf = await get_json(
-            system.url("analytics") + "/locations/performance?sort=conversion_rate&order=desc&limit=5",
+            system.url("analytics") + "/locations/performance?sort=conversion_rate&order=desc&limit=200",
             API_TOKEN,
         )
-        top = Table("location", "leads", "won", "conversion", title="top locations by conversion")
-        for item in perf.get("items", [])[:5]:
+        top = Table("location", "leads", "won", "conversion", title="top locations by conversion (3+ leads)")
+        ranked = [i for i in perf.get("items", []) if i.get("counters", {}).get("leads", 0) >= 3]
+        for item in ranked[:5]:
             counters = item.get("counters", {})
             top.add_row(
                 f"{item['location_id']} {item.get('name', '')}",
