@@ -4,7 +4,6 @@ real Kafka, Postgres and Redis, with a small franchise onboarded from CSV."""
 from __future__ import annotations
 
 import asyncio
-import csv
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,24 +13,13 @@ import httpx
 import pytest
 
 from leadflow_system.processes import run_cli
+from leadflow_system.samples import EXISTING_LOCATIONS_CSV, NEW_LOCATIONS_CSV, subset_csv
 from leadflow_system.seed import existing_locations, seed
 from leadflow_system.system import API_TOKEN, LocalSystem, venv_bin
-from tests.support.infra import REPO, Infra, drop_schema
+from tests.support.infra import Infra, drop_schema
 
-SAMPLES = REPO / "services" / "onboarding" / "samples"
 NEW_LOCATIONS = 12
 ADOPTED_LOCATIONS = 4
-
-
-def subset_csv(source: Path, target: Path, rows: int) -> Path:
-    with source.open(newline="") as src, target.open("w", newline="") as dst:
-        reader = csv.reader(src)
-        writer = csv.writer(dst)
-        for index, row in enumerate(reader):
-            if index > rows:
-                break
-            writer.writerow(row)
-    return target
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +46,8 @@ class Franchise:
 def franchise(system: LocalSystem, tmp_path_factory: pytest.TempPathFactory) -> Franchise:
     """A dozen new locations imported and four existing ones adopted, all active."""
     folder = tmp_path_factory.mktemp("csv")
-    new = subset_csv(SAMPLES / "locations.csv", folder / "new.csv", NEW_LOCATIONS)
-    existing = subset_csv(SAMPLES / "existing_locations.csv", folder / "existing.csv", ADOPTED_LOCATIONS)
+    new = subset_csv(NEW_LOCATIONS_CSV, folder / "new.csv", NEW_LOCATIONS)
+    existing = subset_csv(EXISTING_LOCATIONS_CSV, folder / "existing.csv", ADOPTED_LOCATIONS)
     seed(system.url("ghl-simulator"), locations=existing_locations(existing))
     for args in (["import", str(new)], ["adopt", str(existing)]):
         result = run_cli([venv_bin("onboarding"), *args], system.env())

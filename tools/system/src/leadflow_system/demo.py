@@ -11,6 +11,7 @@ import random
 import signal
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -18,19 +19,17 @@ from rich.table import Table
 
 from devstack import stack
 from devstack.errors import DevstackError
-from devstack.paths import repo_root, state_dir
+from devstack.paths import state_dir
 from leadflow_system.leads import LeadStream, location_places
 from leadflow_system.observe import RoutingOutcome, get_json, get_text, histogram_quantile, read_routing
 from leadflow_system.processes import ProcessFailed, run_cli
 from leadflow_system.reset import create_topics, drop_redis_keys, drop_schemas, drop_topics
+from leadflow_system.samples import EXISTING_LOCATIONS_CSV, NEW_LOCATIONS_CSV, count_rows, subset_csv
 from leadflow_system.seed import contacts_of, existing_locations, seed
 from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, MIGRATED, LocalSystem, venv_bin
 from leadflow_system.traffic import deliver_all
 
 console = Console()
-SAMPLES = repo_root() / "services" / "onboarding" / "samples"
-NEW_CSV = SAMPLES / "locations.csv"
-EXISTING_CSV = SAMPLES / "existing_locations.csv"
 
 
 def step(message: str) -> None:
@@ -85,18 +84,19 @@ async def wait_for_sync(bootstrap: str, outcome: RoutingOutcome, timeout_s: floa
     return outcome
 
 
-async def run_demo(system: LocalSystem, leads: int) -> None:
-    step("onboarding the sample franchise: 75 new locations from CSV, 25 existing ones adopted")
-    run_onboarding_cli(system, "import", str(NEW_CSV))
-    seed(system.url("ghl-simulator"), locations=existing_locations(EXISTING_CSV))
-    run_onboarding_cli(system, "adopt", str(EXISTING_CSV))
-    counts = await wait_for_locations(system, 100, timeout_s=600)
+async def run_demo(system: LocalSystem, leads: int, new_csv: Path, existing_csv: Path) -> None:
+    new, existing = count_rows(new_csv), count_rows(existing_csv)
+    step(f"onboarding the sample franchise: {new} new locations from CSV, {existing} existing ones adopted")
+    run_onboarding_cli(system, "import", str(new_csv))
+    seed(system.url("ghl-simulator"), locations=existing_locations(existing_csv))
+    run_onboarding_cli(system, "adopt", str(existing_csv))
+    counts = await wait_for_locations(system, new + existing, timeout_s=600)
     await asyncio.sleep(3)  # the router's directory follows locations.v1
 
     step(f"sending {leads} new contacts (plus duplicates) as signed webhooks to ingest")
     stream = LeadStream(
         INTAKE_LOCATION_ID,
-        location_places([NEW_CSV, EXISTING_CSV]),
+        location_places([new_csv, existing_csv]),
         rng=random.Random(time.time_ns()),
     )
     contacts, follow_ups = stream.generate(leads)
@@ -164,8 +164,14 @@ async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: Ro
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(
     leads: int = typer.Option(500, help="new contacts to send"),
+    new_locations: int = typer.Option(75, help="how many of the sample CSV's new locations to onboard"),
+    adopted_locations: int = typer.Option(25, help="how many of the sample's live locations to adopt"),
     exit_after_summary: bool = typer.Option(False, help="stop everything after the summary"),
 ) -> None:
     """Run the whole system locally with the sample franchise."""
@@ -180,7 +186,12 @@ def main(
     env["KAFKA_TOPIC_NAMESPACE"] = run_id
     asyncio.run(prepare_namespace(env, run_id))
     system = LocalSystem(env, state_dir() / "logs" / run_id, run_id)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
+    system.log_dir.mkdir(parents=True, exist_ok=True)
+    new_csv = subset_csv(NEW_LOCATIONS_CSV, system.log_dir / "new_locations.csv", new_locations)
+    existing_csv = subset_csv(
+        EXISTING_LOCATIONS_CSV, system.log_dir / "existing_locations.csv", adopted_locations
+    )
     try:
         step("migrations: router, onboarding, analytics schemas")
         system.migrate()
@@ -188,7 +199,7 @@ def main(
         system.start()
         for name, proc in system.processes.items():
             console.print(f"  {name}: {system.url(name)}  (log: {proc.log_path})")
-        asyncio.run(run_demo(system, leads))
+        asyncio.run(run_demo(system, leads, new_csv, existing_csv))
         if not exit_after_summary:
             console.print("[bold]Everything is running. Ctrl-C stops it.[/bold]")
             while all(p.running for p in system.processes.values()):
