@@ -130,7 +130,9 @@ async def latency(
 ) -> dict[str, float]:
     bodies = lead_bodies(int(rate * seconds), seed=seed)
     sent, took = await send_paced(system.url("ingest") + "/webhooks/ghl", signer, bodies, rate)
-    done = await decisions.wait(list(sent), timeout_s=max(60.0, seconds * 10))
+    # Every lead of this phase decided (bounded) before the next phase starts, so a backlog left by
+    # an overloaded phase is measured here (as latency) and never counted in the next one.
+    done = await decisions.wait(list(sent), timeout_s=300)
     lat = [decisions.seen[lead] - t for lead, t in sent.items() if lead in decisions.seen]
     return {
         "rate_target": rate,
