@@ -1,4 +1,5 @@
-"""Our lag reader agrees with Kafka's own consumer-groups command, partition by partition."""
+"""Our lag reader (and the /metrics gauge) agree with Kafka's own consumer-groups command on a
+live group, partition by partition."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import asyncio
 import uuid
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY
 
 from devstack import kafka as devstack_kafka
 from leadflow_common.kafka.admin import ensure_topics
-from leadflow_common.kafka.lag import read_consumer_lag
+from leadflow_common.kafka.lag import export_consumer_lag, read_consumer_lag
 from leadflow_common.topics import TopicSpec
 from tests.support.infra import Infra
 
@@ -46,21 +48,37 @@ async def test_lag_reader_equals_kafka_consumer_groups_command(infra: Infra) -> 
         await producer.stop()
 
     group = f"lag-{uuid.uuid4().hex[:8]}"
-    consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka, group_id=group, enable_auto_commit=False)
+    # A live group: the member stays joined (and assigned) while both readers look at it.
+    consumer = AIOKafkaConsumer(
+        spec.name, bootstrap_servers=infra.kafka, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
+        for _ in range(60):
+            if len(consumer.assignment()) == spec.partitions:
+                break
+            await consumer.getmany(timeout_ms=250, max_records=1)
+        assert len(consumer.assignment()) == spec.partitions
         committed = {
             TopicPartition(spec.name, 0): 4,
             TopicPartition(spec.name, 1): 6,
             TopicPartition(spec.name, 2): 1,
         }
-        consumer.assign(list(committed))
         await consumer.commit(committed)
+
+        ours = {(p.topic, p.partition): p.lag for p in await read_consumer_lag(infra.kafka, group)}
+        theirs = await asyncio.to_thread(kafka_cli_lag, infra.kafka, group)
+        exported = {(p.topic, p.partition): p.lag for p in await export_consumer_lag(infra.kafka, group)}
+        gauge = {
+            (spec.name, n): REGISTRY.get_sample_value(
+                "leadflow_consumer_lag", {"group": group, "topic": spec.name, "partition": str(n)}
+            )
+            for n in range(spec.partitions)
+        }
     finally:
         await consumer.stop()
 
-    ours = {(p.topic, p.partition): p.lag for p in await read_consumer_lag(infra.kafka, group)}
-    theirs = await asyncio.to_thread(kafka_cli_lag, infra.kafka, group)
-
     assert ours == {(spec.name, 0): 6, (spec.name, 1): 0, (spec.name, 2): 2}
     assert ours == theirs
+    assert exported == ours
+    assert gauge == {k: float(v) for k, v in ours.items()}  # what /metrics shows

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from devstack.errors import DevstackError
 from devstack.paths import cache_dir, state_dir
-from devstack.procs import free_port, pid_alive, port_accepts, require_binary, stop_pid, wait_until
+from devstack.procs import (
+    free_port,
+    pid_alive,
+    port_accepts,
+    require_binary,
+    running_from_runfile,
+    stop_pid,
+    wait_until,
+)
 from devstack.state import ServerState
 
 KAFKA_VERSION = "4.1.1"
@@ -129,6 +137,15 @@ def start(state: ServerState) -> ServerState:
     home = kafka_home()
     if state.managed and pid_alive(state.pid) and port_accepts(state.port):
         return state
+    if found := running_from_runfile(home):
+        port_found, controller = int(found["port"]), int(found.get("controller_port", 0))
+        return ServerState(
+            port=port_found,
+            pid=int(found["pid"]),
+            managed=True,
+            url=f"127.0.0.1:{port_found}",
+            extra={"controller_port": controller},
+        )
     if state.managed and pid_alive(state.pid):
         stop_pid(state.pid)  # half-started: stop it and start clean
     port = free_port(state.port or 9092)

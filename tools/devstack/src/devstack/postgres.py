@@ -11,7 +11,7 @@ from pathlib import Path
 
 from devstack.errors import DevstackError
 from devstack.paths import state_dir
-from devstack.procs import apt_install, free_port, port_accepts, wait_until
+from devstack.procs import apt_install, free_port, pid_alive, port_accepts, wait_until
 from devstack.state import ServerState
 
 DATABASE = "leadflow"
@@ -86,6 +86,8 @@ def start(state: ServerState) -> ServerState:
             )
     port = state.port if state.port and port_accepts(state.port) and state.managed else 0
     if not port:
+        port = _running_port(data)  # a server already owns this data directory: reuse it
+    if not port:
         port = free_port(state.port or 5432)
         opts = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on"
         res = _as_postgres(
@@ -98,6 +100,16 @@ def start(state: ServerState) -> ServerState:
     new = ServerState(port=port, pid=pid, managed=True, url=admin_url(port))
     bootstrap(port, home)
     return new
+
+
+def _running_port(data: Path) -> int:
+    """The port of the live postmaster of ``data`` (postmaster.pid: pid on line 1, port on line 4)."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return port if pid_alive(pid) and port_accepts(port) else 0
 
 
 def _read_pid(data: Path) -> int | None:

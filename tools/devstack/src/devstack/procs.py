@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -106,3 +107,23 @@ def apt_install(*packages: str) -> None:
                 f"{' '.join(cmd)} failed: {result.stderr.strip()[-500:]}",
                 "check the network to the Debian mirror and retry",
             )
+
+
+def write_runfile(home: Path, pid: int, port: int, **extra: int | str) -> None:
+    """Record which process serves ``home`` on which port, next to its data."""
+    (home / "devstack-run.json").write_text(json.dumps({"pid": pid, "port": port, **extra}))
+
+
+def running_from_runfile(home: Path) -> dict[str, int | str] | None:
+    """The server recorded in ``home`` if it is still alive and listening, else None.
+
+    This is what makes `up` safe when the state file is lost or was written by a run that used
+    external servers: the server owning a data directory is found from the directory itself."""
+    try:
+        info: dict[str, int | str] = json.loads((home / "devstack-run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    pid, port = int(info.get("pid", 0)), int(info.get("port", 0))
+    if pid_alive(pid) and port and port_accepts(port):
+        return info
+    return None

@@ -7,7 +7,15 @@ import subprocess
 
 from devstack.errors import DevstackError
 from devstack.paths import state_dir
-from devstack.procs import apt_install, free_port, pid_alive, port_accepts, stop_pid, wait_until
+from devstack.procs import (
+    apt_install,
+    free_port,
+    pid_alive,
+    port_accepts,
+    running_from_runfile,
+    stop_pid,
+    wait_until,
+)
 from devstack.state import ServerState
 
 
@@ -26,6 +34,11 @@ def start(state: ServerState) -> ServerState:
     home.mkdir(parents=True, exist_ok=True)
     if state.managed and pid_alive(state.pid) and port_accepts(state.port):
         return state
+    if found := running_from_runfile(home):
+        port_found = int(found["port"])
+        return ServerState(
+            port=port_found, pid=int(found["pid"]), managed=True, url=f"redis://127.0.0.1:{port_found}/0"
+        )
     port = free_port(state.port or 6379)
     log = home / "redis.log"
     pidfile = home / "redis.pid"

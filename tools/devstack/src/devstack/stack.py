@@ -33,10 +33,16 @@ def up(progress: Progress = print, create_topics: bool = True, containers: bool 
         progress("Docker engine found: starting Kafka, Postgres and Redis with testcontainers")
         state = start_containers()
     else:
+        saved = StackState.load()
         state.kafka = _up_one("Kafka", "KAFKA_BOOTSTRAP_SERVERS", state.kafka, kafka.start, progress)
         state.postgres = _up_one("PostgreSQL", "DATABASE_URL", state.postgres, postgres.start, progress)
         state.redis = _up_one("Redis", "REDIS_URL", state.redis, redis_server.start, progress)
-        state.save()
+        # The file records what devstack runs; a run against external servers must not make it
+        # forget the servers it started (`down` stops only those).
+        for name in ("kafka", "postgres", "redis"):
+            if getattr(state, name).managed:
+                setattr(saved, name, getattr(state, name))
+        saved.save()
     if not state.postgres.managed:
         postgres.bootstrap_external(state.postgres.url)
     if create_topics:
