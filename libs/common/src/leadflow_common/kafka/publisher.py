@@ -5,6 +5,7 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 
 from leadflow_common.events.envelope import Envelope, EventPayload, encode_envelope
+from leadflow_common.kafka.broker import broker_producer
 from leadflow_common.telemetry import current_traceparent, inject_trace_headers
 from leadflow_common.topics import TopicSpec
 
@@ -23,16 +24,33 @@ def envelope_headers(envelope: Envelope) -> dict[str, str]:
 
 
 class EventPublisher:
-    """Publishes envelopes and waits for the broker's acknowledgement (acks=all)."""
+    """Publishes envelopes and waits for the broker's acknowledgement (acks=all).
 
-    def __init__(self, broker: KafkaBroker, source: str) -> None:
+    ``direct=True`` sends through the broker's aiokafka producer (same producer, same acks and
+    idempotence, same value and headers) instead of FastStream's publish pipeline: about a third
+    of a webhook request's CPU in ingest. What it skips: FastStream's per-publish span (the
+    ``traceparent`` header then names the caller's span) and its producer Prometheus metrics.
+    """
+
+    def __init__(self, broker: KafkaBroker, source: str, *, direct: bool = False) -> None:
         self._broker = broker
         self._source = source
+        self._direct = direct
 
     def envelope(self, payload: EventPayload, **kwargs: object) -> Envelope:
         return Envelope.wrap(payload, source=self._source, trace=current_traceparent(), **kwargs)  # type: ignore[arg-type]
 
     async def publish(self, topic: TopicSpec, key: str, envelope: Envelope) -> None:
+        if self._direct:
+            headers = envelope_headers(envelope)
+            ack = await broker_producer(self._broker).send(
+                topic.name,
+                encode_envelope(envelope),
+                key=key.encode(),
+                headers=[(name, value.encode()) for name, value in headers.items()],
+            )
+            await ack
+            return
         await self._broker.publish(
             encode_envelope(envelope),
             topic=topic.name,
