@@ -83,6 +83,12 @@ def start_server(spec: list[str], port: int, env: dict[str, str]) -> subprocess.
     raise RuntimeError(f"{spec} did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process used so far (Linux /proc): per-request cost independent of load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(port: int, bodies: Path, connections: int, seconds: int, delay_ms: int) -> dict[str, float]:
     env = {**os.environ, "BODIES": str(bodies), "RATE_DELAY_MS": str(delay_ms)}
     out = subprocess.run(
@@ -156,7 +162,9 @@ def main() -> None:
             try:
                 wrk(port, paced_bodies, 8, 2, 0)  # warm-up (ingest: duplicates of the paced set after this)
                 write_bodies(paced_bodies, int(args.rate * args.duration * 1.5))
+                cpu_before = cpu_seconds(proc.pid)
                 peak = wrk(port, max_bodies, 64, args.duration, 0)
+                peak["cpu_us"] = 1e6 * (cpu_seconds(proc.pid) - cpu_before) / max(peak["requests"], 1)
                 paced = wrk(port, paced_bodies, connections_paced, args.duration, delay_ms)
             finally:
                 proc.terminate()
@@ -170,13 +178,13 @@ def main() -> None:
 def print_table(rows: list[tuple[str, dict[str, float], dict[str, float]]], on_topic: int) -> None:
     base = rows[0][1]["requests"] / rows[0][1]["seconds"]
     print(
-        f"\n{'target':32} {'max req/s':>10} {'x raw':>6} {'p50 ms':>7} {'p99 ms':>7} | "
+        f"\n{'target':32} {'max req/s':>10} {'x raw':>6} {'CPU us/req':>10} {'p50 ms':>7} {'p99 ms':>7} | "
         f"{'paced req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}"
     )
     for name, peak, paced in rows:
         rps = peak["requests"] / peak["seconds"]
         print(
-            f"{name:32} {rps:10.0f} {rps / base:6.2f} "
+            f"{name:32} {rps:10.0f} {rps / base:6.2f} {peak['cpu_us']:10.0f} "
             f"{peak['p50_us'] / 1000:7.2f} {peak['p99_us'] / 1000:7.2f} | "
             f"{paced['requests'] / paced['seconds']:11.0f} {paced['p50_us'] / 1000:7.2f} "
             f"{paced['p99_us'] / 1000:7.2f} {int(peak['non2xx'] + paced['non2xx']):8d}"
