@@ -3,6 +3,8 @@
 test can kill it with SIGKILL between the effect and the offset commit.
 
     python -m tests.support.effects_worker <topic> <schema> <group> <expected> [--kill-after-effect N]
+
+It stops once ``expected`` effect rows exist and its group has no lag left (everything committed).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import os
 import signal
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
 
 from leadflow_common.db import (
     claim_event,
@@ -25,8 +27,9 @@ from leadflow_common.events.envelope import Envelope
 from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.consumer import subscribe_records
 from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.kafka.lag import read_consumer_lag
 from leadflow_common.settings import KafkaSettings
-from leadflow_common.topics import TopicSpec
+from leadflow_common.topics import TopicSpec, namespaced
 
 metadata = MetaData()
 processed = processed_events_table(metadata)
@@ -51,7 +54,6 @@ async def main(topic: str, schema: str, group: str, expected: int, kill_after: i
     sessions = make_sessionmaker(make_engine(database_url, schema))
     settings = KafkaSettings()
     broker = make_broker(settings, "effects-worker")
-    done = asyncio.Event()
     handled = 0
 
     async def handle(record: ConsumedRecord, envelope: Envelope | None) -> None:
@@ -65,14 +67,22 @@ async def main(topic: str, schema: str, group: str, expected: int, kill_after: i
         handled += 1
         if kill_after is not None and handled >= kill_after:
             os.kill(os.getpid(), signal.SIGKILL)  # effect durable, offset not committed
-        if handled >= expected:
-            done.set()
+
+    async def finished() -> bool:
+        async with sessions() as session:
+            rows = (await session.execute(select(func.count()).select_from(effects))).scalar_one()
+        lags = await read_consumer_lag(settings.bootstrap_servers, namespaced(group))
+        return rows >= expected and bool(lags) and sum(p.lag for p in lags) == 0
 
     subscribe_records(broker, TopicSpec(topic, key="any", partitions=1), group, handle, settings)
     await broker.start()
     try:
-        await asyncio.wait_for(done.wait(), 60)
-        await asyncio.sleep(0.5)  # let the last manual commit finish
+        for _ in range(300):  # bounded: 60 s
+            if await finished():
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise TimeoutError("effects or commits missing after 60 s")
     finally:
         await broker.stop()
 

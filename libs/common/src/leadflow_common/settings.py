@@ -20,6 +20,8 @@ class KafkaSettings(BaseSettings):
     delivery_timeout_s: float = 5.0
     transient_retries: int = Field(default=4, description="in-process retries before a nack")
     retry_backoff_s: float = 0.2
+    commit_every: int = Field(default=100, description="commit offsets at least every N handled records")
+    commit_interval_ms: int = Field(default=200, description="...or this often; 0 commits every record")
     client_id_prefix: str = "leadflow"
 
 

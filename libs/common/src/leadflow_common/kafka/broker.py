@@ -22,7 +22,10 @@ def make_broker(
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=settings.request_timeout_ms,
-        linger_ms=2,
+        # Consumers publish one awaited message at a time: any linger is paid on every message
+        # (2 ms capped a sequential publisher at ~350 msg/s vs ~2,000 with 0); concurrent
+        # producers (ingest) still batch what accumulates while a request is in flight.
+        linger_ms=0,
         graceful_timeout=15.0,
         middlewares=(
             KafkaTelemetryMiddleware(),

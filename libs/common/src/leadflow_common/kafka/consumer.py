@@ -23,6 +23,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from leadflow_common.events.envelope import Envelope, UnknownEventType, decode_envelope
+from leadflow_common.kafka.committer import OffsetCommitter
 from leadflow_common.kafka.dead_letter import ConsumedRecord, publish_dead_letter
 from leadflow_common.kafka.errors import PermanentError, is_permanent, is_transient
 from leadflow_common.logging import get_logger
@@ -117,6 +118,7 @@ def subscribe_records(
 ) -> None:
     """Register ``handler`` for every record of ``topic`` with the reliable policy."""
     runner = ReliableRunner(broker, group_id, settings)
+    committer = OffsetCommitter(settings.commit_every, settings.commit_interval_ms)
 
     async def on_message(message: KafkaMessage) -> None:
         record = consumed_record(message.raw_message)
@@ -125,8 +127,9 @@ def subscribe_records(
             await handler(record, decode_record(record))
 
         if await runner.run(record.topic, [record], call):
-            await message.ack()
+            await committer.processed(message.consumer, record.topic, record.partition, record.offset)
         else:
+            await committer.flush()  # what succeeded before this record stays done
             await message.nack()
 
     broker.subscriber(
