@@ -102,10 +102,6 @@ def cluster(
             "ROUTER_SYNC_ENABLED": "false",
             "ROUTER_INTAKE_LOCATION_IDS": f'["{INTAKE}"]',
             "ROUTER_DIRECTORY_WATCH_INTERVAL_S": "0.5",
-            # Commit every record: with the batched committer (every 100 records / 200 ms) the last
-            # offset of a partition handled while a commit is in flight is never committed (its timer
-            # is still running, so none is armed): lag stays at 1 and this test would wait forever.
-            "KAFKA_COMMIT_INTERVAL_MS": "0",
             "LOG_LEVEL": "WARNING",  # 20,000 lead_routed lines would cost more CPU than the routing
         }
     )

@@ -44,8 +44,13 @@ class OffsetCommitter:
             self._timer = asyncio.create_task(self._flush_later(), name="offset-commit-timer")
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(self._interval_s)
-        await self.flush()
+        # Keep going while records finished during a flush: processed() saw this timer running
+        # and scheduled no other, and the last record of a partition must not wait for the next.
+        while True:
+            await asyncio.sleep(self._interval_s)
+            await self.flush()
+            if not self._pending:
+                return
 
     async def flush(self) -> None:
         async with self._lock:
