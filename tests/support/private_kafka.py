@@ -7,11 +7,8 @@ stopped and started again on the same ports without touching the shared devstack
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -20,9 +17,9 @@ from devstack import kafka
 from devstack.state import ServerState
 from leadflow_common.kafka.admin import ensure_topics
 from leadflow_common.topics import TopicSpec
+from tests.support.devstack_home import in_devstack_home
 
 T = TypeVar("T")
-_HOME_LOCK = threading.Lock()
 
 
 class PrivateKafka:
@@ -37,21 +34,7 @@ class PrivateKafka:
         return self.state.url
 
     def _in_home(self, fn: Callable[[], T]) -> T:
-        # devstack reads DEVSTACK_HOME at call time; its asyncio.run needs a thread with no loop.
-        def call() -> T:
-            with _HOME_LOCK:
-                previous = os.environ.get("DEVSTACK_HOME")
-                os.environ["DEVSTACK_HOME"] = str(self.home)
-                try:
-                    return fn()
-                finally:
-                    if previous is None:
-                        os.environ.pop("DEVSTACK_HOME", None)
-                    else:
-                        os.environ["DEVSTACK_HOME"] = previous
-
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(call).result()
+        return in_devstack_home(self.home, fn)
 
     def start(self) -> None:
         """Start, or restart on the same ports with the same data."""

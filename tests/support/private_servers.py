@@ -7,40 +7,16 @@ Postgres runs as the ``postgres`` system user, so the home is a world-traversabl
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 from devstack import postgres, redis_server
 from devstack.state import ServerState
-
-T = TypeVar("T")
-_HOME_LOCK = threading.Lock()
-
-
-def _in_home(home: Path, fn: Callable[[], T]) -> T:
-    """Run ``fn`` with DEVSTACK_HOME=home, in a thread (devstack may call asyncio.run)."""
-
-    def call() -> T:
-        with _HOME_LOCK:
-            previous = os.environ.get("DEVSTACK_HOME")
-            os.environ["DEVSTACK_HOME"] = str(home)
-            try:
-                return fn()
-            finally:
-                if previous is None:
-                    os.environ.pop("DEVSTACK_HOME", None)
-                else:
-                    os.environ["DEVSTACK_HOME"] = previous
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(call).result()
+from tests.support.devstack_home import in_devstack_home
 
 
 def _private_home(prefix: str) -> Path:
@@ -60,10 +36,10 @@ class PrivateRedis:
 
     def start(self) -> None:
         """Start, or restart on the same port (with whatever data the home still has)."""
-        self.state = _in_home(self.home, lambda: redis_server.start(self.state))
+        self.state = in_devstack_home(self.home, lambda: redis_server.start(self.state))
 
     def stop(self) -> None:
-        _in_home(self.home, lambda: redis_server.stop(self.state))
+        in_devstack_home(self.home, lambda: redis_server.stop(self.state))
 
     def restart_empty(self) -> None:
         """Stop, delete every byte of data (AOF included), start again on the same port."""
@@ -93,15 +69,17 @@ class PrivatePostgres:
 
     def start(self) -> None:
         """Start (initdb the first time; roles and schemas bootstrapped), or restart with the same data."""
-        self.state = _in_home(self.home, lambda: postgres.start(self.state))
+        self.state = in_devstack_home(self.home, lambda: postgres.start(self.state))
 
     def stop(self) -> None:
-        _in_home(self.home, lambda: postgres.stop(self.state))
+        in_devstack_home(self.home, lambda: postgres.stop(self.state))
+
+
+S = TypeVar("S", PrivateRedis, PrivatePostgres)
 
 
 @contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis(_private_home("lf-redis-"))
+def _running(server: S) -> Iterator[S]:
     server.start()
     try:
         yield server
@@ -110,12 +88,9 @@ def private_redis() -> Iterator[PrivateRedis]:
         shutil.rmtree(server.home, ignore_errors=True)
 
 
-@contextmanager
-def private_postgres() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres(_private_home("lf-pg-"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.home, ignore_errors=True)
+def private_redis() -> AbstractContextManager[PrivateRedis]:
+    return _running(PrivateRedis(_private_home("lf-redis-")))
+
+
+def private_postgres() -> AbstractContextManager[PrivatePostgres]:
+    return _running(PrivatePostgres(_private_home("lf-pg-")))
