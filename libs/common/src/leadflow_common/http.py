@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 ReadinessCheck = Callable[[], Awaitable[object]]
+bearer_scheme = HTTPBearer(auto_error=False)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def require_bearer(credentials: HTTPAuthorizationCredentials | None, token: str | None) -> None:
+    """401 unless ``token`` is unset (open API) or the request carries it (constant-time compare)."""
+    if token is None:
+        return
+    if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+        raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+
+def bearer_guard(token: str | None) -> Callable[[HTTPAuthorizationCredentials | None], None]:
+    """A route dependency checking the internal APIs' bearer token."""
+
+    def authorised(credentials: BearerCredentials) -> None:
+        require_bearer(credentials, token)
+
+    return authorised
 
 
 class Readiness:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, Query, Response
 
 from analytics.adapters.cache import ResponseCache
 from analytics.adapters.queries import AnalyticsQueries
 from analytics.paging import PageSnapshots
 from analytics.reports import Reports
 from analytics.schemas import LocationMetrics, OverviewResponse, PerformancePage
-
-bearer = HTTPBearer(auto_error=False)
+from leadflow_common.http import bearer_guard
 
 
 def now_hour_ceiling() -> datetime:
@@ -25,15 +22,7 @@ def now_hour_ceiling() -> datetime:
 
 
 def build_router(queries: AnalyticsQueries, cache: ResponseCache, token: str) -> APIRouter:
-    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if credentials is None or not secrets.compare_digest(
-            credentials.credentials.encode(), token.encode()
-        ):
-            raise HTTPException(
-                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
-
-    router = APIRouter(dependencies=[Depends(authorised)], tags=["dashboards"])
+    router = APIRouter(dependencies=[Depends(bearer_guard(token))], tags=["dashboards"])
     reports = Reports(queries, PageSnapshots(cache))
 
     def json(body: bytes) -> Response:

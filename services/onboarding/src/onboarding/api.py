@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from leadflow_common.http import bearer_guard
 from onboarding.domain.location import Location, location_key
 from onboarding.domain.saga import STEPS, SagaStatus
 from onboarding.ports import SagaStore
-
-bearer = HTTPBearer(auto_error=False)
 
 
 class StepView(BaseModel):
@@ -67,15 +64,7 @@ def to_view(loc: Location) -> LocationView:
 
 
 def build_router(store: SagaStore, token: str) -> APIRouter:
-    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if credentials is None or not secrets.compare_digest(
-            credentials.credentials.encode(), token.encode()
-        ):
-            raise HTTPException(
-                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
-
-    router = APIRouter(dependencies=[Depends(authorised)], tags=["onboarding"])
+    router = APIRouter(dependencies=[Depends(bearer_guard(token))], tags=["onboarding"])
 
     @router.get("/onboarding/{key}")
     async def get_location(key: str) -> LocationView:

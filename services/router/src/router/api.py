@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from leadflow_common.http import BearerCredentials, require_bearer
 from router.adapters import postgres as pg
 from router.adapters import sla_store
 from router.domain.capacity import capacity_date
@@ -18,8 +18,6 @@ from router.domain.lead import Lead
 from router.domain.rules import RouteOutcome
 from router.domain.scoring import score_lead
 from router.services import RouterServices
-
-bearer = HTTPBearer(auto_error=False)
 
 
 class PreviewRequest(BaseModel):
@@ -37,12 +35,8 @@ def services(request: Request) -> RouterServices:
     return found
 
 
-def authorized(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> None:
-    token = services(request).settings.api_token
-    if token and (credentials is None or credentials.credentials != token):
-        raise HTTPException(status_code=401, detail="bearer token required")
+def authorized(request: Request, credentials: BearerCredentials) -> None:
+    require_bearer(credentials, services(request).settings.api_token or None)
 
 
 api = APIRouter(dependencies=[Depends(authorized)])
