@@ -3,7 +3,6 @@ in the right sub-accounts of the simulator, and analytics counts exactly what wa
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
 from typing import Any
@@ -16,20 +15,10 @@ from leadflow_system.seed import contacts_of, seed
 from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, LocalSystem
 from leadflow_system.traffic import deliver_all
 from tests.e2e.conftest import Franchise
+from tests.support.fault_checks import wait_for
 from tests.support.infra import Infra
 
 LEADS = 120
-
-
-async def wait_for(check: Any, timeout_s: float, what: str) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    last: Any = None
-    while asyncio.get_running_loop().time() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}; last: {last}")
 
 
 async def test_csv_to_dashboard_exactly_once(system: LocalSystem, franchise: Franchise, infra: Infra) -> None:
