@@ -20,10 +20,11 @@ from rich.table import Table
 from devstack import stack
 from devstack.errors import DevstackError
 from devstack.paths import state_dir
+from leadflow_common.kafka.admin import ensure_topics
 from leadflow_system.leads import LeadStream, location_places
 from leadflow_system.observe import RoutingOutcome, get_json, get_text, histogram_quantile, read_routing
 from leadflow_system.processes import ProcessFailed, run_cli
-from leadflow_system.reset import create_topics, drop_redis_keys, drop_schemas, drop_topics
+from leadflow_system.reset import drop_redis_keys, drop_schemas, drop_topics
 from leadflow_system.samples import EXISTING_LOCATIONS_CSV, NEW_LOCATIONS_CSV, count_rows, subset_csv
 from leadflow_system.seed import contacts_of, existing_locations, seed
 from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, MIGRATED, LocalSystem, venv_bin
@@ -42,7 +43,7 @@ async def prepare_namespace(env: dict[str, str], run_id: str) -> None:
     for service in MIGRATED:
         await drop_schemas(env["DATABASE_URL"], f"{service}_demo%", keep=f"{service}_{run_id}")
     await drop_redis_keys(env["REDIS_URL"], "demo")
-    await create_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
+    await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
 
 
 def run_onboarding_cli(system: LocalSystem, *args: str) -> None:

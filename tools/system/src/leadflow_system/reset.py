@@ -6,8 +6,6 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
-from leadflow_common.kafka.admin import ensure_topics
-
 
 async def drop_topics(bootstrap: str, prefix: str, keep: str) -> None:
     """Delete earlier runs' topics (names starting with ``prefix``, not with ``keep``)."""
@@ -19,10 +17,6 @@ async def drop_topics(bootstrap: str, prefix: str, keep: str) -> None:
             await admin.delete_topics(old)
     finally:
         await admin.close()
-
-
-async def create_topics(bootstrap: str) -> None:
-    await ensure_topics(bootstrap)
 
 
 async def drop_schemas(admin_url: str, like: str, keep: str) -> None:
