@@ -18,6 +18,26 @@ class RouteCandidate(BaseModel):
     reason: str | None = None
 
 
+class LeadContact(BaseModel):
+    """The contact as the intake sub-account sent it: what the sync copies into the location's
+    sub-account without reading it back from GHL (GHL API field names)."""
+
+    firstName: str | None = None  # noqa: N815 - GHL's field names, copied as they are
+    lastName: str | None = None  # noqa: N815
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address1: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postalCode: str | None = None  # noqa: N815
+    country: str | None = None
+    companyName: str | None = None  # noqa: N815
+    website: str | None = None
+    source: str | None = None
+    tags: list[str] = []
+
+
 @register_payload
 class LeadAssigned(EventPayload):
     EVENT_TYPE = "LeadAssigned"
@@ -34,6 +54,9 @@ class LeadAssigned(EventPayload):
     decided_at: datetime
     candidates: list[RouteCandidate] = []
     reasons: list[str] = []
+    # Absent on events republished from a stored decision (crash recovery, SLA re-route): the
+    # sync then reads the contact from GHL.
+    contact: LeadContact | None = None
 
 
 @register_payload
