@@ -1,18 +1,22 @@
 """The routing decision as one Redis round trip (decide.lua, registered once with EVALSHA), then
 the business-hours rule in Python over the ≤ k candidates it returned (a second, atomic round trip
-in swap.lua only when it prefers another location than the script booked)."""
+in swap.lua only when it prefers another location than the script booked).
+
+``decide_many`` runs a whole batch the same way: every decide.lua call of the batch in one
+non-transactional pipeline, then every swap.lua call in a second one. Each script call stays atomic
+on its own, so concurrent batches never over-book, and a replayed lead id returns its first booking.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import Any, cast
 
 from leadflow_common.kafka.errors import TransientError
+from leadflow_common.redis import AnyRedis, ScriptCall, eval_many
 from router.adapters.keys import RedisKeys
 from router.domain.capacity import DEFAULT_TIMEZONE, local_dates
 from router.domain.geocoding import Geocode, GeocodeMethod
@@ -26,6 +30,9 @@ RELEASE = (Path(__file__).with_name("release.lua")).read_text()
 MAX_TIMEZONE_MISSES = 5
 
 
+Extras = dict[str, tuple[str, str, str]]
+
+
 class DirectoryNotLoaded(TransientError):
     """The Redis side of the directory is missing (Redis lost): wait for the rebuild."""
 
@@ -35,6 +42,28 @@ class HoursPolicy:
     rule: HoursRule = HoursRule.PREFER_OPEN
     band_miles: float = 5.0
     sla_minutes: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class DecideRequest:
+    """One lead of a batch. ``excluded``: locations that already had it (SLA re-route)."""
+
+    lead_id: str
+    geo: Geocode
+    score: float
+    excluded: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class HoursChoice:
+    """What the business-hours rule made of the script's answer: ``outcome`` to answer when the
+    choice stands; ``move_to`` (on ``move_day``) the location to move the booking to, and ``kept``
+    the answer when swap.lua finds it full by then (``move_to`` None: keep the script's choice)."""
+
+    outcome: RouteOutcome
+    move_to: Candidate | None = None
+    move_day: str = ""
+    kept: RouteOutcome | None = None
 
 
 def _text(value: Any) -> str:
@@ -67,15 +96,42 @@ def parse_reply(reply: list[Any], routable: bool) -> RouteOutcome:
     return RouteOutcome(_text(reply[1]), _text(reply[2]), float(_text(reply[3])), _text(reply[4]), candidates)
 
 
-def candidate_extras(reply: list[Any]) -> dict[str, tuple[str, str, str]]:
+def candidate_extras(reply: list[Any]) -> Extras:
     """Per candidate id: (local day, encoded hours, timezone) as the script saw them."""
     if _text(reply[0]) == "replayed":
         return {}
     return {_text(c[0]): (_text(c[7]), _text(c[8]), _text(c[9])) for c in reply[5]}
 
 
+def unroutable() -> RouteOutcome:
+    return RouteOutcome(UNASSIGNED, None, None, None, (), unassigned_reason(False, []))
+
+
+def choose_by_hours(outcome: RouteOutcome, extras: Extras, now: datetime, policy: HoursPolicy) -> HoursChoice:
+    """The business-hours rule over the script's answer (pure): fill the open state of the band's
+    candidates and name the location it prefers, if another than the one the script chose."""
+    chosen = outcome.location_id
+    if chosen is None or outcome.replayed or policy.rule == HoursRule.IGNORE:
+        return HoursChoice(outcome)
+    ids = {c.location_id for c in band(outcome.candidates, chosen, policy.band_miles)}
+    hours = {loc: (decode(extras[loc][1]), extras[loc][2] or DEFAULT_TIMEZONE) for loc in ids}
+    candidates = with_open_state(outcome.candidates, hours, now, policy.sla_minutes)
+    outcome = replace(outcome, candidates=candidates)
+    picked = prefer_open(candidates, chosen, policy.band_miles)
+    note = hours_note(picked, chosen)
+    if picked.location_id == chosen:
+        return HoursChoice(replace(outcome, hours_note=note))
+    day = extras[picked.location_id][0]
+    moved = replace(outcome, location_id=picked.location_id, distance_miles=picked.distance_miles,
+                    capacity_date=day, hours_note=note)  # fmt: skip
+    kept = hours_note(next(c for c in candidates if c.location_id == chosen), chosen)
+    return HoursChoice(
+        moved, picked, day, replace(outcome, hours_note=f"{kept}; {picked.location_id} had no slot left")
+    )
+
+
 class RedisDecider:
-    def __init__(self, redis: Redis, keys: RedisKeys, policy: RoutingPolicy, reservation_ttl_s: int,
+    def __init__(self, redis: AnyRedis, keys: RedisKeys, policy: RoutingPolicy, reservation_ttl_s: int,
                  counter_ttl_s: int, hours: HoursPolicy | None = None) -> None:  # fmt: skip
         self._redis = redis
         self._keys = keys
@@ -102,20 +158,28 @@ class RedisDecider:
             self._dates_cache, self._dates_stamp = dates, stamp
         return self._dates_cache
 
-    def _args(self, reservation_id: str, geo: Geocode, ratio: float, now: datetime, book: bool,
-              excluded: Collection[str]) -> list[str]:  # fmt: skip
+    def _call(self, request: DecideRequest, now: datetime, book: bool) -> ScriptCall:
         p = self._policy
-        dates = self._dates(now)
+        geo = request.geo
         args = [
-            self._keys.prefix, reservation_id, repr(geo.lon), repr(geo.lat),
+            self._keys.prefix, request.lead_id if book else "", repr(geo.lon), repr(geo.lat),
             "1" if geo.method == GeocodeMethod.STATE_CENTROID else "0",
             ",".join(str(int(r)) for r in p.radii_miles), str(p.count), geo.state or "",
-            str(p.state_count), repr(ratio), repr(p.tie_miles), "1" if book else "0",
-            str(self._reservation_ttl_s), str(self._counter_ttl_s), ",".join(sorted(excluded)),
+            str(p.state_count), repr(p.limit_ratio(request.score)), repr(p.tie_miles), "1" if book else "0",
+            str(self._reservation_ttl_s), str(self._counter_ttl_s), ",".join(sorted(request.excluded)),
         ]  # fmt: skip
-        for tz, day in dates.items():
+        for tz, day in self._dates(now).items():
             args += [tz, day]
-        return args
+        return [], args
+
+    def _swap_call(self, request: DecideRequest, choice: HoursChoice) -> ScriptCall:
+        picked, booked = choice.move_to, choice.kept
+        assert picked is not None and booked is not None and booked.location_id is not None
+        stored = f"{picked.location_id}|{picked.distance_miles}|{choice.move_day}|{booked.rule}"
+        ratio = self._policy.limit_ratio(request.score)
+        return [], [self._keys.prefix, request.lead_id, booked.location_id, picked.location_id,
+                    choice.move_day, repr(ratio), self._reservation_ttl_s, self._counter_ttl_s,
+                    stored]  # fmt: skip
 
     async def decide(self, lead_id: str, geo: Geocode, score: float, now: datetime, book: bool = True,
                      excluded: Collection[str] = ()) -> RouteOutcome:  # fmt: skip
@@ -123,49 +187,53 @@ class RedisDecider:
 
         ``lead_id`` keys the reservation: an SLA re-route passes ``<lead>#sla<attempt>`` and the
         locations that already had the lead in ``excluded``."""
-        if not geo.routable:
-            return RouteOutcome(UNASSIGNED, None, None, None, (), unassigned_reason(False, []))
-        ratio = self._policy.limit_ratio(score)
-        for _ in range(MAX_TIMEZONE_MISSES):
-            args = self._args(lead_id if book else "", geo, ratio, now, book, excluded)
-            reply = await self._script(args=args)
-            kind = _text(reply[0])
-            if kind == "nodirectory":
-                raise DirectoryNotLoaded("Redis location directory is not loaded")
-            if kind == "needtz":
-                self._timezones.add(_text(reply[1]))
-                continue
-            outcome = parse_reply(reply, geo.routable)
-            if outcome.replayed or self._hours.rule == HoursRule.IGNORE:
-                return outcome
-            return await self._apply_hours(outcome, candidate_extras(reply), lead_id, ratio, now, book)
-        raise DirectoryNotLoaded("location timezones keep changing")
+        request = DecideRequest(lead_id, geo, score, frozenset(excluded))
+        return (await self._decide_all([request], now, book))[0]
 
-    async def _apply_hours(self, outcome: RouteOutcome, extras: dict[str, tuple[str, str, str]],
-                           lead_id: str, ratio: float, now: datetime, book: bool,
-                           ) -> RouteOutcome:  # fmt: skip
-        chosen = outcome.location_id
-        if chosen is None:
-            return outcome
-        ids = {c.location_id for c in band(outcome.candidates, chosen, self._hours.band_miles)}
-        hours = {loc: (decode(extras[loc][1]), extras[loc][2] or DEFAULT_TIMEZONE) for loc in ids}
-        candidates = with_open_state(outcome.candidates, hours, now, self._hours.sla_minutes)
-        outcome = replace(outcome, candidates=candidates)
-        picked = prefer_open(candidates, chosen, self._hours.band_miles)
-        note = hours_note(picked, chosen)
-        if picked.location_id == chosen:
-            return replace(outcome, hours_note=note)
-        day = extras[picked.location_id][0]
-        if book:
-            stored = f"{picked.location_id}|{picked.distance_miles}|{day}|{outcome.rule}"
-            reply = await self._swap(args=[self._keys.prefix, lead_id, chosen, picked.location_id, day,
-                                           repr(ratio), self._reservation_ttl_s, self._counter_ttl_s,
-                                           stored])  # fmt: skip
-            if _text(reply[0]) != "moved":
-                kept = hours_note(next(c for c in candidates if c.location_id == chosen), chosen)
-                return replace(outcome, hours_note=f"{kept}; {picked.location_id} had no slot left")
-        return replace(outcome, location_id=picked.location_id, distance_miles=picked.distance_miles,
-                       capacity_date=day, hours_note=note)  # fmt: skip
+    async def decide_many(self, requests: Sequence[DecideRequest], now: datetime) -> list[RouteOutcome]:
+        """``decide(..., book=True)`` for every request, in request order, in two pipelines at most
+        (the decisions, then the business-hours swaps) plus one per timezone the batch discovers."""
+        return await self._decide_all(requests, now, book=True)
+
+    async def _decide_all(self, requests: Sequence[DecideRequest], now: datetime,
+                          book: bool) -> list[RouteOutcome]:  # fmt: skip
+        results: list[RouteOutcome | None] = [None] * len(requests)
+        pending = []
+        for i, request in enumerate(requests):
+            if request.geo.routable:
+                pending.append(i)
+            else:
+                results[i] = unroutable()  # no Redis call for an address that has no coordinates
+        replies: dict[int, list[Any]] = {}
+        for _ in range(MAX_TIMEZONE_MISSES):
+            if not pending:
+                break
+            calls = [self._call(requests[i], now, book) for i in pending]
+            retry = []
+            for i, reply in zip(pending, await eval_many(self._redis, self._script, calls), strict=True):
+                kind = _text(reply[0])
+                if kind == "nodirectory":
+                    raise DirectoryNotLoaded("Redis location directory is not loaded")
+                if kind == "needtz":  # a location of a zone this process has not seen yet
+                    self._timezones.add(_text(reply[1]))
+                    retry.append(i)
+                else:
+                    replies[i] = reply
+            pending = retry
+        if pending:
+            raise DirectoryNotLoaded("location timezones keep changing")
+        choices = {i: choose_by_hours(parse_reply(reply, True), candidate_extras(reply), now, self._hours)
+                   for i, reply in replies.items()}  # fmt: skip
+        for i, choice in choices.items():
+            results[i] = choice.outcome
+        moves = [i for i, choice in choices.items() if choice.move_to is not None]
+        if book and moves:
+            swaps = [self._swap_call(requests[i], choices[i]) for i in moves]
+            for i, answer in zip(moves, await eval_many(self._redis, self._swap, swaps), strict=True):
+                if _text(answer[0]) != "moved":  # the preferred location filled up meanwhile
+                    results[i] = choices[i].kept
+        assert all(r is not None for r in results)
+        return cast(list[RouteOutcome], results)
 
     async def release(self, reservation_id: str, location_id: str, day: str) -> bool:
         """Give back ``location_id``'s slot of ``day`` once per reservation id (SLA re-route)."""

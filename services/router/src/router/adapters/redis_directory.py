@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from redis.asyncio import Redis
-
 from leadflow_common.events.locations import LocationProfile, LocationStatus
+from leadflow_common.redis import AnyRedis
 from router.adapters.keys import RedisKeys
 from router.domain.hours import encode
 from router.profile_hours import from_business_hours
@@ -31,7 +30,7 @@ def _text(value: bytes | str | None) -> str | None:
 
 
 class RedisDirectory:
-    def __init__(self, redis: Redis, keys: RedisKeys, counter_ttl_s: int) -> None:
+    def __init__(self, redis: AnyRedis, keys: RedisKeys, counter_ttl_s: int) -> None:
         self._redis = redis
         self._keys = keys
         self._counter_ttl_s = counter_ttl_s
