@@ -7,7 +7,9 @@ own env prefix (``ROUTER_``...) for everything else, including its ``<PREFIX>DAT
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,8 +23,35 @@ class KafkaSettings(BaseSettings):
     transient_retries: int = Field(default=4, description="in-process retries before a nack")
     retry_backoff_s: float = 0.2
     commit_every: int = Field(default=100, description="commit offsets at least every N handled records")
-    commit_interval_ms: int = Field(default=200, description="...or this often; 0 commits every record")
+    commit_interval_ms: int = Field(default=200, description="...or this often; 0 commits every batch")
+    batch_max_records: int = Field(default=500, ge=1, description="records per poll of a consumer")
+    poll_timeout_ms: int = Field(default=500, ge=1, description="longest wait of an empty poll")
+    max_poll_interval_ms: int = Field(default=300_000, description="a consumer silent this long leaves")
     client_id_prefix: str = "leadflow"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(default=None, description="CA bundle for SSL / SASL_SSL")
+
+    def security_options(self) -> dict[str, Any]:
+        """aiokafka client options for TLS and SASL (nothing for PLAINTEXT)."""
+        options: dict[str, Any] = {}
+        if self.security_protocol == "PLAINTEXT":
+            return options
+        options["security_protocol"] = self.security_protocol
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            options["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile)
+        if self.security_protocol.startswith("SASL"):
+            if not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+                missing = "KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+                raise ValueError(f"{self.security_protocol} needs {missing}")
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        return options
 
 
 class RedisSettings(BaseSettings):

@@ -1,49 +1,46 @@
 """Reliable consumption: commit only after the effect is durable, retry transient failures with
 bounded backoff, dead-letter poison messages, never crash-loop on one message.
 
-Outcome per message (see docs/decisions/0003-consumer-error-policy.md):
-- handler returns → commit;
-- ``UnknownEventType`` → counted as skipped, commit;
-- permanent error (bad contract) → DLT at once, then commit;
+One policy for every consumer group (see docs/decisions/0003-consumer-error-policy.md), applied
+to the batch a poll returned:
+- batch handlers get the whole batch at once (one transaction, one Redis pipeline...); a batch
+  that fails for a reason other than a transient one is split record by record, so only the
+  poison records go to the DLT and their neighbours are still applied;
+- record handlers get one record at a time, in partition order;
+- ``UnknownEventType`` → counted as skipped, done;
+- permanent error (bad contract) → DLT at once, then done;
 - transient error (a dependency is down) → retried in-process with exponential backoff and
-  jitter; still failing → the partition is rewound (nack) so the message is read again later;
-- any other error (a bug) → retried like a transient one, then dead-lettered.
+  jitter; still failing → the partition is rewound so the record is read again later;
+- any other error (a bug) → retried like a transient one, then dead-lettered;
+- a DLT write that fails → the record is not done: its partition is rewound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from faststream import AckPolicy
+from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
 from leadflow_common.events.envelope import Envelope, UnknownEventType, decode_envelope
-from leadflow_common.kafka.committer import OffsetCommitter
+from leadflow_common.kafka.batch_consumer import BatchConsumer, BatchResult
+from leadflow_common.kafka.batch_consumer import consumed as consumed_record
 from leadflow_common.kafka.dead_letter import ConsumedRecord, publish_dead_letter
 from leadflow_common.kafka.errors import PermanentError, is_permanent, is_transient
 from leadflow_common.logging import get_logger
 from leadflow_common.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
 from leadflow_common.settings import KafkaSettings
-from leadflow_common.topics import TopicSpec, namespaced
+from leadflow_common.topics import TopicSpec
 
 log = get_logger(__name__)
 
 RecordHandler = Callable[[ConsumedRecord, Envelope | None], Awaitable[None]]
 BatchHandler = Callable[[list[tuple[ConsumedRecord, Envelope | None]]], Awaitable[None]]
-
-
-def consumed_record(raw: Any) -> ConsumedRecord:
-    """Build a ConsumedRecord from an aiokafka ConsumerRecord."""
-    headers = {
-        k: (v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else str(v))
-        for k, v in (raw.headers or ())
-    }
-    return ConsumedRecord(raw.topic, raw.partition, raw.offset, raw.key, raw.value, headers)
 
 
 def decode_record(record: ConsumedRecord) -> Envelope | None:
@@ -61,6 +58,20 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float = 5.0) -> float:
     return float(random.uniform(0, min(cap_s, base_s * (2**attempt))))
 
 
+class Outcome(enum.Enum):
+    DONE = "done"  # applied, skipped or dead-lettered: the offset may be committed
+    RETRY_LATER = "retry_later"  # a dependency stays down: rewind and read it again
+    FAILED = "failed"  # a batch failed for another reason: split it
+
+
+def _count(records: list[ConsumedRecord], group: str, outcome: str) -> None:
+    by_topic: dict[str, int] = {}
+    for record in records:
+        by_topic[record.topic] = by_topic.get(record.topic, 0) + 1
+    for topic, n in by_topic.items():
+        MESSAGES_HANDLED.labels(topic, group, outcome).inc(n)
+
+
 class ReliableRunner:
     """Applies the retry / dead-letter policy around one handler call."""
 
@@ -70,75 +81,107 @@ class ReliableRunner:
         self._settings = settings
 
     async def run(
-        self, topic: str, records: list[ConsumedRecord], call: Callable[[], Awaitable[None]]
-    ) -> bool:
-        """True when the records may be committed, False when they must be read again."""
+        self, records: list[ConsumedRecord], call: Callable[[], Awaitable[None]], *, split: bool
+    ) -> Outcome:
+        """``split``: a non-transient failure returns FAILED (the caller splits the batch)
+        instead of retrying and dead-lettering ``records``."""
         attempts = self._settings.transient_retries
+        topic = records[0].topic
         started = time.perf_counter()
         try:
             for attempt in range(attempts + 1):
                 try:
                     await call()
-                    MESSAGES_HANDLED.labels(topic, self._group, "ok").inc(len(records))
-                    return True
+                    _count(records, self._group, "ok")
+                    return Outcome.DONE
                 except UnknownEventType as exc:
                     log.info("unknown_event_type_skipped", topic=topic, event_type=str(exc))
-                    MESSAGES_HANDLED.labels(topic, self._group, "skipped").inc(len(records))
-                    return True
+                    _count(records, self._group, "skipped")
+                    return Outcome.DONE
                 except Exception as exc:
+                    transient = is_transient(exc)
+                    if split and not transient:
+                        log.warning("batch_failed_splitting", error=repr(exc), size=len(records))
+                        return Outcome.FAILED
                     if is_permanent(exc) or attempt == attempts:
-                        if is_transient(exc):
-                            log.warning("transient_error_nack", topic=topic, error=repr(exc))
-                            MESSAGES_HANDLED.labels(topic, self._group, "nacked").inc(len(records))
+                        if transient:
+                            log.warning("transient_error_rewind", topic=topic, error=repr(exc))
+                            _count(records, self._group, "nacked")
                             await asyncio.sleep(backoff_delay(attempts, self._settings.retry_backoff_s))
-                            return False
-                        await self._dead_letter(topic, records, exc)
-                        return True
-                    MESSAGES_HANDLED.labels(topic, self._group, "retried").inc(len(records))
+                            return Outcome.RETRY_LATER
+                        return await self._dead_letter(records, exc)
+                    _count(records, self._group, "retried")
                     log.warning("handler_retry", topic=topic, attempt=attempt + 1, error=repr(exc))
                     await asyncio.sleep(backoff_delay(attempt, self._settings.retry_backoff_s))
-            return False  # pragma: no cover - the loop always returns
+            return Outcome.RETRY_LATER  # pragma: no cover - the loop always returns
         finally:
             HANDLER_SECONDS.labels(topic, self._group).observe(time.perf_counter() - started)
 
-    async def _dead_letter(self, topic: str, records: list[ConsumedRecord], exc: BaseException) -> None:
-        log.error("dead_lettered", topic=topic, error=repr(exc), offsets=[r.offset for r in records])
+    async def _dead_letter(self, records: list[ConsumedRecord], exc: BaseException) -> Outcome:
+        offsets = [r.offset for r in records]
+        log.error("dead_lettered", topic=records[0].topic, error=repr(exc), offsets=offsets)
+        try:
+            for record in records:
+                await publish_dead_letter(self._broker, record, exc)
+        except Exception as dlt_exc:
+            # Not written to the DLT means not done: the record is read again, never skipped.
+            log.error("dead_letter_failed", topic=records[0].topic, error=repr(dlt_exc))
+            _count(records, self._group, "nacked")
+            s = self._settings
+            await asyncio.sleep(backoff_delay(s.transient_retries, s.retry_backoff_s))
+            return Outcome.RETRY_LATER
+        _count(records, self._group, "dead_lettered")
+        return Outcome.DONE
+
+
+class RecordByRecord:
+    """Applies records one at a time in order; stops at the first that must be read again."""
+
+    def __init__(self, runner: ReliableRunner, handler: BatchHandler) -> None:
+        self._runner = runner
+        self._handler = handler
+
+    async def apply(self, records: list[ConsumedRecord]) -> BatchResult:
+        result = BatchResult()
         for record in records:
-            await publish_dead_letter(self._broker, record, exc)
-        MESSAGES_HANDLED.labels(topic, self._group, "dead_lettered").inc(len(records))
+
+            async def call(r: ConsumedRecord = record) -> None:
+                await self._handler([(r, decode_record(r))])
+
+            if await self._runner.run([record], call, split=False) is not Outcome.DONE:
+                result.stop_at(record, records)
+                return result
+            result.done(record)
+        return result
 
 
-def subscribe_records(
-    broker: KafkaBroker,
-    topic: TopicSpec,
-    group_id: str,
-    handler: RecordHandler,
-    settings: KafkaSettings,
-    **subscriber_options: Any,
-) -> None:
-    """Register ``handler`` for every record of ``topic`` with the reliable policy."""
-    runner = ReliableRunner(broker, group_id, settings)
-    committer = OffsetCommitter(settings.commit_every, settings.commit_interval_ms)
+class WholeBatch:
+    """Applies the decodable batch in one handler call; splits it when that fails."""
 
-    async def on_message(message: KafkaMessage) -> None:
-        record = consumed_record(message.raw_message)
+    def __init__(self, runner: ReliableRunner, handler: BatchHandler) -> None:
+        self._runner = runner
+        self._handler = handler
+        self._each = RecordByRecord(runner, handler)
+
+    async def apply(self, records: list[ConsumedRecord]) -> BatchResult:
+        try:
+            decoded = [(r, decode_record(r)) for r in records]
+        except PermanentError:
+            return await self._each.apply(records)
 
         async def call() -> None:
-            await handler(record, decode_record(record))
+            await self._handler(decoded)
 
-        if await runner.run(record.topic, [record], call):
-            await committer.processed(message.consumer, record.topic, record.partition, record.offset)
+        outcome = await self._runner.run(records, call, split=len(records) > 1)
+        if outcome is Outcome.FAILED:
+            return await self._each.apply(records)
+        result = BatchResult()
+        if outcome is Outcome.DONE:
+            for record in records:
+                result.done(record)
         else:
-            await committer.flush()  # what succeeded before this record stays done
-            await message.nack()
-
-    broker.subscriber(
-        topic.name,
-        group_id=namespaced(group_id),
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
-        **subscriber_options,
-    )(on_message)
+            result.stop_at(records[0], records)
+        return result
 
 
 def subscribe_batches(
@@ -147,74 +190,49 @@ def subscribe_batches(
     group_id: str,
     handler: BatchHandler,
     settings: KafkaSettings,
-    max_records: int = 500,
-    **subscriber_options: Any,
-) -> None:
-    """Batch variant: the whole batch is applied (by the handler, in one transaction) or none.
-
-    A batch that fails permanently is split record by record so only the poison ones go to
-    the DLT and the rest are still applied."""
+    max_records: int | None = None,
+    **consumer_options: Any,
+) -> BatchConsumer:
+    """Register ``handler`` for batches of ``topics``: the whole batch is applied (by the
+    handler, in one transaction) or none; it starts and stops with ``broker``."""
     runner = ReliableRunner(broker, group_id, settings)
-
-    async def apply_each(records: list[ConsumedRecord]) -> bool:
-        for record in records:
-
-            async def call_one(r: ConsumedRecord = record) -> None:
-                await handler([(r, decode_record(r))])
-
-            if not await runner.run(record.topic, [record], call_one):
-                return False
-        return True
-
-    async def on_batch(message: KafkaMessage) -> None:
-        raws = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
-        records = [consumed_record(r) for r in raws]
-        decoded: list[tuple[ConsumedRecord, Envelope | None]] = []
-        poison = False
-        for record in records:
-            try:
-                decoded.append((record, decode_record(record)))
-            except PermanentError:
-                poison = True
-                break
-        ok: bool
-        if poison:
-            ok = await apply_each(records)
-        else:
-
-            async def call() -> None:
-                await handler(decoded)
-
-            ok = await _run_batch(runner, records, call, apply_each)
-        if ok:
-            await message.ack()
-        else:
-            await message.nack()
-
-    broker.subscriber(
-        *(t.name for t in topics),
-        group_id=namespaced(group_id),
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
-        batch=True,
-        max_records=max_records,
-        **subscriber_options,
-    )(on_batch)
+    consumer = BatchConsumer(
+        broker, [t.name for t in topics], group_id, WholeBatch(runner, handler).apply, settings,
+        max_records=max_records or settings.batch_max_records, **consumer_options,
+    )  # fmt: skip
+    return consumer
 
 
-async def _run_batch(
-    runner: ReliableRunner,
-    records: list[ConsumedRecord],
-    call: Callable[[], Awaitable[None]],
-    apply_each: Callable[[list[ConsumedRecord]], Awaitable[bool]],
-) -> bool:
-    try:
-        await call()
-        MESSAGES_HANDLED.labels(records[0].topic, runner._group, "ok").inc(len(records))
-        return True
-    except Exception as exc:
-        if is_transient(exc):
-            # Let the runner's bounded retry decide (it nacks if the dependency stays down).
-            return await runner.run(records[0].topic, records, call)
-        log.warning("batch_failed_splitting", error=repr(exc), size=len(records))
-        return await apply_each(records)
+def subscribe_records(
+    broker: KafkaBroker,
+    topic: TopicSpec,
+    group_id: str,
+    handler: RecordHandler,
+    settings: KafkaSettings,
+    max_records: int | None = None,
+    **consumer_options: Any,
+) -> BatchConsumer:
+    """Register ``handler`` for every record of ``topic``, one at a time, in partition order."""
+
+    async def one_by_one(batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
+        for record, envelope in batch:
+            await handler(record, envelope)
+
+    runner = ReliableRunner(broker, group_id, settings)
+    return BatchConsumer(
+        broker, [topic.name], group_id, RecordByRecord(runner, one_by_one).apply, settings,
+        max_records=max_records or settings.batch_max_records, **consumer_options,
+    )  # fmt: skip
+
+
+__all__ = [
+    "BatchHandler",
+    "Outcome",
+    "RecordHandler",
+    "ReliableRunner",
+    "TopicPartition",
+    "consumed_record",
+    "decode_record",
+    "subscribe_batches",
+    "subscribe_records",
+]

@@ -1,0 +1,163 @@
+"""The one consumer loop of the platform, on aiokafka directly (docs/decisions/0005).
+
+Each poll returns up to ``max_records`` records of the assigned partitions; the batch is applied
+(by the policy in consumer.py), partitions with records that must be read again are rewound to
+the first of them, and the offsets of what was applied are committed soon after, in the
+background. One batch is in flight at a time, so per-partition (per-key) order holds. A
+rebalance waits for the in-flight batch, commits what it applied and lets the partitions go:
+nothing is committed past what was applied, and a partition that moved is read again by its
+new owner from its last commit (effects are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import ConsumerStoppedError, KafkaError
+
+from leadflow_common.kafka.committer import OffsetCommitter
+from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.logging import get_logger
+from leadflow_common.settings import KafkaSettings
+from leadflow_common.topics import namespaced
+
+log = get_logger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """What a batch left done (next offset to commit per partition) and what must be re-read."""
+
+    next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    rewinds: dict[TopicPartition, int] = field(default_factory=dict)
+    count: int = 0
+
+    def done(self, record: ConsumedRecord) -> None:
+        self.next_offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        self.count += 1
+
+    def stop_at(self, record: ConsumedRecord, records: list[ConsumedRecord]) -> None:
+        """``record`` and everything after it in ``records`` are not done: rewind each partition
+        to its first record that is not done."""
+        for later in records[records.index(record) :]:
+            tp = TopicPartition(later.topic, later.partition)
+            if tp not in self.rewinds:
+                self.rewinds[tp] = later.offset
+
+
+ApplyBatch = Callable[[list[ConsumedRecord]], Awaitable[BatchResult]]
+
+
+class ConsumerHost(Protocol):
+    """What starts and stops consumers with the rest of the Kafka connection (the broker)."""
+
+    def attach(self, consumer: BatchConsumer) -> None: ...
+
+
+def consumed(raw: Any) -> ConsumedRecord:
+    headers = {
+        k: (v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else str(v))
+        for k, v in (raw.headers or ())
+    }
+    return ConsumedRecord(raw.topic, raw.partition, raw.offset, raw.key, raw.value, headers)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: BatchConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._owner.release(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions_assigned", group=self._owner.group_id, partitions=len(assigned))
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        host: object,
+        topics: list[str],
+        group_id: str,
+        apply: ApplyBatch,
+        settings: KafkaSettings,
+        *,
+        max_records: int,
+        **consumer_options: Any,
+    ) -> None:
+        attach = getattr(host, "attach", None)
+        if attach is None:
+            raise TypeError("consumers need a broker from leadflow_common.kafka.broker.make_broker")
+        self.group_id = group_id
+        self.topics = topics
+        self._apply = apply
+        self._settings = settings
+        self._max_records = max(max_records, 1)
+        options: dict[str, Any] = {
+            "bootstrap_servers": settings.bootstrap_servers,
+            "group_id": namespaced(group_id),
+            "client_id": f"{settings.client_id_prefix}-{group_id}",
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "max_poll_interval_ms": settings.max_poll_interval_ms,
+            **settings.security_options(),
+            **consumer_options,
+        }
+        self._consumer = AIOKafkaConsumer(**options)
+        self._committer = OffsetCommitter(self._consumer, settings.commit_every, settings.commit_interval_ms)
+        self._inflight = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        attach(self)
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._consumer.subscribe(self.topics, listener=_Rebalance(self))
+        self._task = asyncio.create_task(self._run(), name=f"consume-{self.group_id}")
+
+    async def stop(self) -> None:
+        """Let the in-flight batch finish, commit what was applied, leave the group."""
+        if self._task is not None:
+            async with self._inflight:
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._committer.close()
+        await self._consumer.stop()
+
+    async def release(self, revoked: set[TopicPartition]) -> None:
+        """Rebalance: finish the in-flight batch, commit it while the partitions are still ours."""
+        async with self._inflight:
+            await self._committer.flush()
+            self._committer.forget(revoked)
+
+    async def _run(self) -> None:
+        poll_ms = self._settings.poll_timeout_ms
+        while True:
+            try:
+                polled = await self._consumer.getmany(timeout_ms=poll_ms, max_records=self._max_records)
+            except ConsumerStoppedError:
+                return
+            except KafkaError as exc:
+                log.warning("consumer_poll_failed", group=self.group_id, error=repr(exc))
+                await asyncio.sleep(1.0)
+                continue
+            if polled:
+                await self._handle(polled)
+
+    async def _handle(self, polled: dict[TopicPartition, list[Any]]) -> None:
+        async with self._inflight:
+            owned = self._consumer.assignment()
+            # Records of a partition revoked since the poll are its new owner's to apply.
+            records = [consumed(r) for tp, rs in polled.items() if tp in owned for r in rs]
+            if not records:
+                return
+            result = await self._apply(records)
+            for tp, offset in result.rewinds.items():
+                self._consumer.seek(tp, offset)
+            self._committer.mark(result.next_offsets, result.count)
