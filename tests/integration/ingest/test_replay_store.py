@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from ingest.adapters.dedup import WebhookDeduplicator
+from ingest.adapters.redis_batch import PipelineBatcher
 from ingest.domain.claim import Claim
 from leadflow_common.redis import make_redis
 from leadflow_common.settings import RedisSettings
@@ -24,7 +25,7 @@ async def test_claim_confirm_release_against_real_redis(infra: Infra) -> None:
         assert await store.claim(published) is Claim.CLAIMED
         assert await store.claim(published) is Claim.IN_FLIGHT
         assert 0 < await redis.ttl(f"ingest:wh:{published}") <= 30
-        await store.confirm(published)
+        store.confirm(published)  # queued with the next pipeline, not awaited
         assert await store.claim(published) is Claim.PUBLISHED
         assert await redis.ttl(f"ingest:wh:{published}") > 7000
 
@@ -44,8 +45,26 @@ async def test_concurrent_claims_share_pipelines_and_one_wins_per_id(infra: Infr
         claims = await asyncio.gather(*(store.claim(i) for i in ids + ids))
         assert claims.count(Claim.CLAIMED) == len(ids)
         assert claims.count(Claim.IN_FLIGHT) == len(ids)
-        await asyncio.gather(*(store.confirm(i) for i in ids))
+        for i in ids:
+            store.confirm(i)
+        await store.drain()
+        assert set(await redis.mget([f"ingest:wh:{i}" for i in ids])) == {b"published"}
         assert set(await asyncio.gather(*(store.claim(i) for i in ids))) == {Claim.PUBLISHED}
     finally:
         await redis.delete(*(f"ingest:wh:{i}" for i in ids))
+        await redis.aclose()
+
+
+async def test_a_failing_unawaited_command_is_logged_and_spares_its_pipeline(infra: Infra) -> None:
+    redis = make_redis(RedisSettings(url=infra.redis_url))
+    batcher = PipelineBatcher(redis)
+    key = f"t-{uuid.uuid4()}"
+    try:
+        await redis.lpush(f"{key}-list", b"x")
+        batcher.submit(lambda pipe: pipe.incr(f"{key}-list"))  # WRONGTYPE: logged only
+        batcher.submit(lambda pipe: pipe.set(key, b"published"))
+        assert await batcher.run(lambda pipe: pipe.get(key)) == b"published"  # same pipeline, in order
+        await batcher.drain()
+    finally:
+        await redis.delete(key, f"{key}-list")
         await redis.aclose()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
 import orjson
 import pytest
+from redis.asyncio import Redis
 
 from leadflow_common.topics import GHL_EVENTS
 from tests.integration.ingest.conftest import ingest_settings
@@ -62,21 +64,65 @@ async def test_every_rejection_path_publishes_nothing(client: httpx.AsyncClient,
         (401, raw, {"content-type": "application/json"}),
         (401, raw, {**headers, "x-ghl-signature": sign_ed25519(raw + b" ")}),
         (401, raw, {**headers, "x-ghl-signature": "bm90IGEgc2lnbmF0dXJl"}),
-        (401, *signed_request(contact_body(age=timedelta(minutes=6)))),
+        (401, *signed_request(contact_body(age=timedelta(minutes=76)))),  # past GHL's retry horizon
         (401, *signed_request(contact_body(age=-timedelta(minutes=6)))),
         (400, *signed_request(b'{"type": "ContactCreate", ')),
-        (400, *signed_request(contact_body(tags="not-a-list"))),
         (400, *signed_request(b"[]")),
+        (400, *signed_request(b'{"id": "no type"}')),
     ]
     for expected, body, hdrs in cases:
         response = await post(client, body, hdrs)
         assert response.status_code == expected, (expected, response.text)
         assert response.json()["status"] == "rejected"
-    malformed = await post(
-        client, *signed_request(contact_body(event_type="OpportunityCreate", monetaryValue="x"))
-    )
-    assert "monetaryValue" in malformed.json()["detail"]
     assert len(await read_topic(infra.kafka, GHL_EVENTS.name)) == before
+
+
+async def test_late_retry_within_the_horizon_is_accepted_once(
+    client: httpx.AsyncClient, infra: Infra
+) -> None:
+    """GHL resends a 429'd delivery with its original body up to ~60 min later: taken, once."""
+    raw, headers = signed_request(contact_body(age=timedelta(minutes=70)))
+    first, again = await post(client, raw, headers), await post(client, raw, headers)
+    assert (first.status_code, first.json()["status"]) == (200, "accepted")
+    assert again.json() == {"status": "duplicate", "event_id": first.json()["event_id"]}
+    records = by_event_id(await read_topic(infra.kafka, GHL_EVENTS.name), first.json()["event_id"])
+    assert len(records) == 1
+    assert records[0]["occurred_at"].startswith(orjson.loads(raw)["timestamp"][:16])
+
+
+async def test_odd_optional_fields_are_accepted_and_published_as_signed(
+    client: httpx.AsyncClient, infra: Infra
+) -> None:
+    bodies = [
+        contact_body(tags="vip, web", customFields={"f1": "x"}, phone=5551234),
+        contact_body(tags=None, customFields=None, email=None, firstName={"odd": True}),
+        contact_body(event_type="OpportunityCreate", monetaryValue="$1,200", contactId="c-odd"),
+        contact_body(event_type="AppointmentCreate", appointment=None),
+        contact_body(timestamp="not a date"),
+    ]
+    for body in bodies:
+        raw, headers = signed_request(body)
+        response = await post(client, raw, headers)
+        assert (response.status_code, response.json()["status"]) == (200, "accepted"), response.text
+        [record] = by_event_id(await read_topic(infra.kafka, GHL_EVENTS.name), response.json()["event_id"])
+        assert record["payload"] == body  # the body as received; consumers normalise with the same models
+        assert record["event_type"] == body["type"]
+
+
+async def test_confirmation_lands_after_the_answer(client: httpx.AsyncClient, infra: Infra) -> None:
+    """The 200 does not wait for the confirming SET; it follows with the next pipeline."""
+    body = contact_body()
+    assert (await post(client, *signed_request(body))).json()["status"] == "accepted"
+    redis = Redis.from_url(infra.redis_url)
+    try:
+        key = f"ingest:wh:{body['webhookId']}"
+        deadline = asyncio.get_running_loop().time() + 5
+        while await redis.get(key) != b"published":
+            assert asyncio.get_running_loop().time() < deadline, await redis.get(key)
+            await asyncio.sleep(0.02)
+        assert await redis.ttl(key) > 2 * 3600
+    finally:
+        await redis.aclose()
 
 
 async def test_redis_unreachable_still_publishes(infra: Infra) -> None:

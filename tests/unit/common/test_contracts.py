@@ -103,9 +103,10 @@ def test_webhook_without_type_is_rejected(body: dict[str, object]) -> None:
         parse_ghl_event(body)
 
 
-def test_known_type_with_malformed_fields_is_rejected() -> None:
-    with pytest.raises(ValueError, match="malformed"):
-        parse_ghl_event({"type": "ContactCreate", "tags": "not-a-list"})
+def test_known_type_with_odd_optional_fields_is_normalised_not_rejected() -> None:
+    event = parse_ghl_event({"type": "ContactCreate", "tags": "a,b", "customFields": None})
+    assert isinstance(event, ContactEvent)
+    assert (event.tags, event.custom_fields) == (["a", "b"], [])
 
 
 def test_topic_registry_declares_dlts_and_compaction(monkeypatch: pytest.MonkeyPatch) -> None:

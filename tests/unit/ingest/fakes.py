@@ -22,7 +22,7 @@ class FakeReplayStore:
         self.state[webhook_id] = "inflight"
         return Claim.CLAIMED
 
-    async def confirm(self, webhook_id: str) -> None:
+    def confirm(self, webhook_id: str) -> None:
         self.state[webhook_id] = "published"
 
     async def release(self, webhook_id: str) -> None:
@@ -32,9 +32,11 @@ class FakeReplayStore:
 @dataclass
 class FakePublisher:
     published: list[Webhook] = field(default_factory=list)
+    traces: list[str | None] = field(default_factory=list)
     down: bool = False
 
-    async def publish(self, webhook: Webhook) -> None:
+    async def publish(self, webhook: Webhook, trace: str | None) -> None:
         if self.down:
             raise BrokerUnavailable("broker down")
         self.published.append(webhook)
+        self.traces.append(trace)

@@ -10,13 +10,21 @@ import pytest
 from fastapi import FastAPI
 
 from ingest.adapters.keys import load_verifier
-from ingest.api import WEBHOOK_PATHS, webhook_router
+from ingest.api import webhook_router
+from ingest.endpoint import WebhookEndpoint
+from ingest.fastpath import WEBHOOK_PATHS, IngestApp
 from ingest.handlers import IngestDeps
 from ingest.inflight import InFlight
+from leadflow_common.telemetry import setup_tracing
 from tests.unit.ingest.fakes import FakePublisher, FakeReplayStore
 from tests.unit.ingest.signing import contact_body, signed_request, trusted_public_keys
 
 LIMIT = 2048
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tracing() -> None:
+    setup_tracing("ingest-test")  # as create_app does; unsampled spans still carry ids
 
 
 @pytest.fixture
@@ -24,11 +32,16 @@ def publisher() -> FakePublisher:
     return FakePublisher()
 
 
-@pytest.fixture
-async def client(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture(params=["fast path", "FastAPI route"])
+async def client(
+    publisher: FakePublisher, request: pytest.FixtureRequest
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Every test runs against the served app (fast path first) and the documented route alone."""
     deps = IngestDeps(load_verifier(trusted_public_keys()), FakeReplayStore(), publisher)
-    app = FastAPI()
-    app.include_router(webhook_router(deps, InFlight(), LIMIT, retry_after_s=30))
+    endpoint = WebhookEndpoint(deps, InFlight(), LIMIT, retry_after_s=30)
+    api = FastAPI()
+    api.include_router(webhook_router(endpoint))
+    app = IngestApp(api, endpoint) if request.param == "fast path" else api
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
         yield c
 
@@ -79,3 +92,27 @@ async def test_streamed_body_over_the_cap_is_refused(client: httpx.AsyncClient) 
     response = await client.post("/webhooks/ghl", content=chunks(), headers=headers)
     assert response.status_code == 413
     assert orjson.loads(response.content)["status"] == "rejected"
+
+
+async def test_the_event_carries_a_traceparent(client: httpx.AsyncClient, publisher: FakePublisher) -> None:
+    await client.post("/webhooks/ghl", content=(s := signed_request(contact_body()))[0], headers=s[1])
+    [trace] = publisher.traces
+    assert trace is not None and trace.startswith("00-")
+
+
+async def test_upstream_traceparent_is_followed_by_the_fast_path(publisher: FakePublisher) -> None:
+    deps = IngestDeps(load_verifier(trusted_public_keys()), FakeReplayStore(), publisher)
+    endpoint = WebhookEndpoint(deps, InFlight(), LIMIT, retry_after_s=30)
+    app = IngestApp(FastAPI(), endpoint)
+    upstream = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    raw, headers = signed_request(contact_body())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        response = await c.post("/webhooks/ghl", content=raw, headers={**headers, "traceparent": upstream})
+    assert response.status_code == 200
+    assert publisher.traces[0] is not None
+    assert publisher.traces[0].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+
+
+async def test_other_requests_reach_the_framework_app(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/webhooks/ghl")).status_code == 405
+    assert (await client.post("/elsewhere", content=b"{}")).status_code == 404

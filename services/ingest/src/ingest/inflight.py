@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from ingest.metrics import IN_FLIGHT
 
 
 class InFlight:
+    """``enter``/``leave`` around each request (plain calls: a context manager per request costs
+    a generator and two frames on the hot path)."""
+
     def __init__(self) -> None:
         self._count = 0
         self._idle = asyncio.Event()
@@ -19,18 +20,16 @@ class InFlight:
     def count(self) -> int:
         return self._count
 
-    @contextmanager
-    def track(self) -> Iterator[None]:
+    def enter(self) -> None:
         self._count += 1
         self._idle.clear()
         IN_FLIGHT.inc()
-        try:
-            yield
-        finally:
-            self._count -= 1
-            IN_FLIGHT.dec()
-            if self._count == 0:
-                self._idle.set()
+
+    def leave(self) -> None:
+        self._count -= 1
+        IN_FLIGHT.dec()
+        if self._count == 0:
+            self._idle.set()
 
     async def wait_idle(self, timeout_s: float) -> bool:
         """True when every request finished within ``timeout_s``."""

@@ -1,4 +1,4 @@
-"""Wiring: settings → Redis, Kafka producer, verifier → FastAPI app. Nothing happens at import time."""
+"""Wiring: settings → Redis, Kafka producer, verifier → the served app. Nothing happens at import time."""
 
 from __future__ import annotations
 
@@ -7,25 +7,28 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from ingest.adapters.dedup import WebhookDeduplicator
 from ingest.adapters.keys import load_verifier
-from ingest.adapters.publisher import SOURCE, WebhookPublisher
-from ingest.api import WebhookEndpoint, WebhookFastPath, webhook_router
+from ingest.adapters.publisher import WebhookPublisher
+from ingest.api import webhook_router
 from ingest.domain.signature import SignatureVerifier
+from ingest.domain.webhook import FreshnessWindow
+from ingest.endpoint import WebhookEndpoint
+from ingest.fastpath import IngestApp
 from ingest.handlers import IngestDeps
 from ingest.inflight import InFlight
+from ingest.metrics import BoundMetrics
 from ingest.settings import IngestSettings
 from leadflow_common.http import Readiness, ops_router
-from leadflow_common.kafka.broker import make_broker
+from leadflow_common.kafka.broker import broker_producer, make_broker
 from leadflow_common.kafka.health import kafka_ready
-from leadflow_common.kafka.publisher import EventPublisher
 from leadflow_common.logging import configure_logging, get_logger
 from leadflow_common.redis import make_redis, redis_ready
 from leadflow_common.telemetry import setup_tracing
+from leadflow_common.topics import GHL_EVENTS
 
 log = get_logger(__name__)
 
@@ -37,29 +40,41 @@ def build_verifier(settings: IngestSettings) -> SignatureVerifier | None:
     return load_verifier(settings.public_keys)
 
 
-def create_app(settings: IngestSettings | None = None, *, configure: bool = True) -> FastAPI:
+def freshness_window(settings: IngestSettings) -> FreshnessWindow:
+    return FreshnessWindow(
+        max_age=timedelta(seconds=settings.timestamp_max_age_s),
+        future_skew=timedelta(seconds=settings.timestamp_future_skew_s),
+        required=settings.require_timestamp,
+    )
+
+
+def create_app(settings: IngestSettings | None = None, *, configure: bool = True) -> IngestApp:
     settings = settings or IngestSettings()
     if configure:
         configure_logging(settings.service_name, settings.telemetry.log_level, settings.telemetry.log_json)
         setup_tracing(settings.service_name, settings.telemetry.exporter)
-    broker: KafkaBroker = make_broker(settings.kafka, settings.service_name)
+    broker = make_broker(settings.kafka, settings.service_name)
     redis: Redis = make_redis(settings.redis)
     in_flight = InFlight()
+    metrics = BoundMetrics()
     readiness = Readiness({})
     if settings.readiness_requires_dependencies:
         readiness.add_check("kafka", lambda: kafka_ready(broker))
         readiness.add_check("redis", lambda: redis_ready(redis))
+    replay_store = WebhookDeduplicator(redis, settings.dedup_ttl_s, settings.inflight_ttl_s)
     deps = IngestDeps(
         verifier=build_verifier(settings),
-        replay_store=WebhookDeduplicator(redis, settings.dedup_ttl_s, settings.inflight_ttl_s),
-        publisher=WebhookPublisher(EventPublisher(broker, SOURCE, direct=True), settings.produce_timeout_s),
-        tolerance=timedelta(seconds=settings.timestamp_tolerance_s),
-        require_timestamp=settings.require_timestamp,
+        replay_store=replay_store,
+        publisher=WebhookPublisher(
+            lambda: broker_producer(broker), GHL_EVENTS.name, settings.produce_timeout_s, metrics
+        ),
+        window=freshness_window(settings),
     )
+    endpoint = WebhookEndpoint(deps, in_flight, settings.max_body_bytes, settings.retry_after_s, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await broker.connect()
+        await broker.start()  # no subscribers: connects the producers
         readiness.started = True
         log.info("ingest_started", kafka=settings.kafka.bootstrap_servers, verify=settings.verify_signatures)
         try:
@@ -68,25 +83,22 @@ def create_app(settings: IngestSettings | None = None, *, configure: bool = True
             readiness.draining = True
             if not await in_flight.wait_idle(settings.shutdown_drain_s):
                 log.warning("ingest_drain_timeout", in_flight=in_flight.count)
+            await replay_store.drain()  # confirmations not yet sent
             await broker.stop()  # flushes the producer
             await redis.aclose()
             log.info("ingest_stopped")
 
-    app = FastAPI(
+    api = FastAPI(
         title="leadflow ingest",
         version="1",
         description="GHL webhooks → ghl.events.v1: verified, replay-safe, 200 only after the broker's ack.",
         lifespan=lifespan,
-        # One route: the server span already is the operation; a second span per request costs CPU.
-        # No OTel meter/logger provider is installed (Prometheus and structlog instead): skip the
-        # per-request checks for them.
+        # Webhooks never reach this app's middlewares (IngestApp answers them first); for the ops
+        # routes one server span is the operation, and no OTel meter/logger provider is installed.
         telemetry={"operation_spans": False, "metrics": False, "logs": False},
     )
-    app.state.readiness = readiness
-    app.state.in_flight = in_flight
-    app.include_router(webhook_router(deps, in_flight, settings.max_body_bytes, settings.retry_after_s))
-    # The same endpoint without FastAPI's routing and dependency solving (about half the CPU of a request).
-    endpoint = WebhookEndpoint(deps, in_flight, settings.max_body_bytes, settings.retry_after_s)
-    app.add_middleware(WebhookFastPath, endpoint=endpoint)
-    app.include_router(ops_router(readiness, REGISTRY))
-    return app
+    api.state.readiness = readiness
+    api.state.in_flight = in_flight
+    api.include_router(webhook_router(endpoint))
+    api.include_router(ops_router(readiness, REGISTRY))
+    return IngestApp(api, endpoint)

@@ -1,19 +1,98 @@
 """Tolerant models of GHL webhook bodies (ghl.events.v1 payloads).
 
 Every field but ``type`` is optional and extra fields are kept, because real deliveries omit
-documented fields and add undocumented ones. The envelope's ``event_type`` is the GHL ``type``
-for known types and ``Unknown`` otherwise; the payload is always the webhook body as received.
+documented fields and add undocumented ones. A field that is ``null`` or of an unexpected shape is
+normalised (``tags`` as a comma-separated string, ``customFields`` as an ``{id: value}`` object,
+numbers where strings belong, ``"$1,250.00"`` as a monetary value) or else read as absent, never
+refused: GHL treats a 4xx as final, so refusing a signed delivery would lose the lead. The
+envelope's ``event_type`` is the GHL ``type`` for known types and ``Unknown`` otherwise; the
+payload is always the webhook body as received.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+
+
+def _tags(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [tag.strip() for tag in value.split(",") if tag.strip()]
+    if isinstance(value, list):
+        return [str(tag) for tag in value if isinstance(tag, str | int | float) and str(tag).strip()]
+    return value
+
+
+def _custom_fields(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [{"id": str(key), "value": item} for key, item in value.items()]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("$", "").replace(",", "").strip() or None
+    return value
+
+
+# Shapes worth repairing before giving a field up (keys are the wire names).
+_NORMALISERS: dict[str, Callable[[Any], Any]] = {
+    "tags": _tags,
+    "customFields": _custom_fields,
+    "monetaryValue": _number,
+}
+
+
+def _fields_in_error(error: ValidationError) -> set[str]:
+    return {str(e["loc"][0]) for e in error.errors() if e["loc"] and e["loc"][0] != "type"}
 
 
 class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # Numbers sent where strings belong (phone, ids, zip codes as JSON numbers) are kept as text.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _normalise_or_drop(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Well-formed bodies take one validation; a field that fails is repaired, else dropped.
+
+        Only the fields named in the errors are touched, so extra fields and the rest of the body
+        are read as sent; ``type`` is never repaired (the discriminator decides the model).
+        """
+        try:
+            return handler(data)
+        except ValidationError as error:
+            bad = _fields_in_error(error)
+            if not isinstance(data, dict) or not bad:
+                raise
+            repaired = {
+                k: _NORMALISERS[k](v) if k in bad and k in _NORMALISERS else v for k, v in data.items()
+            }
+        try:
+            return handler(repaired)
+        except ValidationError as error:
+            bad = _fields_in_error(error)
+            if not bad:
+                raise
+            # Fields given by their Python name (populate_by_name) are reported under their alias.
+            bad |= {name for name, f in cls.model_fields.items() if f.alias in bad}
+            return handler({k: v for k, v in repaired.items() if k not in bad})
 
 
 class CustomFieldValue(_Tolerant):
@@ -175,7 +254,7 @@ def is_known_type(ghl_type: str) -> bool:
 
 
 def parse_ghl_event(body: dict[str, Any]) -> GhlEvent:
-    """Parse a webhook body. Raises ValueError when ``type`` is missing or a known type is malformed."""
+    """Parse a webhook body (normalising malformed optional fields). Raises ValueError without ``type``."""
     ghl_type = body.get("type")
     if not isinstance(ghl_type, str) or not ghl_type:
         raise ValueError("webhook body has no 'type'")

@@ -40,13 +40,15 @@ class WebhookDeduplicator:
             return Claim.CLAIMED
         return Claim.IN_FLIGHT if previous == IN_FLIGHT else Claim.PUBLISHED
 
-    async def confirm(self, webhook_id: str) -> None:
-        try:
-            key = self._key(webhook_id)
-            await self._batch.run(lambda pipe: pipe.set(key, PUBLISHED, ex=self._published_ttl_s))
-        except (RedisError, OSError) as exc:
-            # The event is on the topic; a later retry would be published again and deduped downstream.
-            log.warning("dedup_unavailable", op="confirm", error=repr(exc))
+    def confirm(self, webhook_id: str) -> None:
+        """Queued with the next pipeline, not awaited. If it fails (logged), the event is on the
+        topic already: the claim expires, a later copy is published again and deduped downstream."""
+        key = self._key(webhook_id)
+        self._batch.submit(lambda pipe: pipe.set(key, PUBLISHED, ex=self._published_ttl_s))
+
+    async def drain(self) -> None:
+        """Send the queued confirmations (shutdown, before Redis closes)."""
+        await self._batch.drain()
 
     async def release(self, webhook_id: str) -> None:
         try:

@@ -2,7 +2,8 @@
 
 Each round trip from redis-py costs far more client CPU than the command itself (connection
 checkout, socket write, wake-up, parse); under load dozens of requests claim or confirm in the
-same turn, so one pipeline serves them all.
+same turn, so one pipeline serves them all. Commands whose reply nobody waits for (``submit``)
+ride along with the next pipeline instead of paying a round trip of their own.
 """
 
 from __future__ import annotations
@@ -14,47 +15,71 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from leadflow_common.logging import get_logger
+
+log = get_logger(__name__)
+
 Queue = Callable[[Pipeline], object]
 
 
 class PipelineBatcher:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._pending: list[tuple[Queue, asyncio.Future[Any]]] = []
+        self._pending: list[tuple[Queue, asyncio.Future[Any] | None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self, queue: Queue) -> Any:
         """``queue`` adds one command to the pipeline; returns that command's reply (or raises)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._add(queue, future)
+        return await future
+
+    def submit(self, queue: Queue) -> None:
+        """Like ``run`` without waiting: sent with this turn's pipeline, a failure only logged."""
+        self._add(queue, None)
+
+    async def drain(self) -> None:
+        """Send what is queued and wait for every pipeline in flight (shutdown)."""
+        if self._pending:
+            self._flush()
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _add(self, queue: Queue, future: asyncio.Future[Any] | None) -> None:
         self._pending.append((queue, future))
         if len(self._pending) == 1:
-            loop.call_soon(self._flush)
-        return await future
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
+        if not batch:
+            return
         task = asyncio.get_running_loop().create_task(self._execute(batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _execute(self, batch: list[tuple[Queue, asyncio.Future[Any]]]) -> None:
+    async def _execute(self, batch: list[tuple[Queue, asyncio.Future[Any] | None]]) -> None:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for queue, _ in batch:
                     queue(pipe)
                 replies = await pipe.execute(raise_on_error=False)
         except BaseException as exc:
+            error = exc if isinstance(exc, Exception) else ConnectionError(repr(exc))
             for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc if isinstance(exc, Exception) else ConnectionError(repr(exc)))
+                _settle(future, error)
             if not isinstance(exc, Exception):
                 raise
             return
         for (_, future), reply in zip(batch, replies, strict=True):
-            if future.done():
-                continue
             if isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
+                _settle(future, reply)
+            elif future is not None and not future.done():
                 future.set_result(reply)
+
+
+def _settle(future: asyncio.Future[Any] | None, error: Exception) -> None:
+    if future is None:
+        log.warning("redis_unawaited_command_failed", error=repr(error))
+    elif not future.done():
+        future.set_exception(error)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -27,7 +26,7 @@ class Webhook:
     key: str
     webhook_id: str | None
     occurred_at: datetime | None
-    body: dict[str, Any]
+    raw_body: bytes  # as signed: published as the payload without re-serialising
 
 
 def event_id_for(webhook_id: str | None, raw_body: bytes) -> uuid.UUID:
@@ -37,7 +36,7 @@ def event_id_for(webhook_id: str | None, raw_body: bytes) -> uuid.UUID:
     return uuid.uuid5(EVENT_ID_NAMESPACE, f"body:{hashlib.sha256(raw_body).hexdigest()}")
 
 
-def parse_body(raw_body: bytes) -> tuple[dict[str, Any], GhlEvent]:
+def parse_body(raw_body: bytes) -> GhlEvent:
     try:
         body = orjson.loads(raw_body)
     except orjson.JSONDecodeError as exc:
@@ -45,36 +44,55 @@ def parse_body(raw_body: bytes) -> tuple[dict[str, Any], GhlEvent]:
     if not isinstance(body, dict):
         raise MalformedWebhook("body is not a JSON object")
     try:
-        return body, parse_ghl_event(body)
+        return parse_ghl_event(body)
     except ValueError as exc:
         raise MalformedWebhook(str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class FreshnessWindow:
+    """Which ``timestamp`` values are accepted, relative to now.
+
+    ``max_age`` is GHL's retry horizon (a 429'd delivery comes back with the same body up to
+    6 times about 10 minutes apart), so a late retry is taken; ``webhookId`` dedup, whose TTL
+    outlives the window, stops replays inside it. ``future_skew`` allows for clock drift only.
+    """
+
+    max_age: timedelta = timedelta(minutes=75)
+    future_skew: timedelta = timedelta(minutes=5)
+    required: bool = False
+
+
 def parse_timestamp(value: str | None) -> datetime | None:
+    """ISO-8601 (``Z`` or an offset; no zone read as UTC) or epoch seconds/milliseconds; else None.
+
+    An unreadable timestamp is treated as absent rather than refused: the body is signed, a 4xx
+    is final for GHL, and the webhookId still stops replays.
+    """
     if value is None:
         return None
+    text = value.strip()
     try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise MalformedWebhook(f"timestamp is not ISO-8601: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise MalformedWebhook(f"timestamp has no time zone: {value!r}")
-    return parsed
+        if text.replace(".", "", 1).isdigit():
+            seconds = float(text)
+            return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
+        parsed = datetime.fromisoformat(text)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def check_freshness(
-    occurred_at: datetime | None, now: datetime, tolerance: timedelta, required: bool
-) -> None:
-    """Replay protection: a timestamp more than ``tolerance`` away from ``now`` is refused."""
+def check_freshness(occurred_at: datetime | None, now: datetime, window: FreshnessWindow) -> None:
+    """Replay protection by the clock: older than the retry horizon, or too far ahead, is refused."""
     if occurred_at is None:
-        if required:
-            raise StaleTimestamp("body has no timestamp")
+        if window.required:
+            raise StaleTimestamp("body has no readable timestamp")
         return
-    skew = now - occurred_at
-    if skew > tolerance:
-        raise StaleTimestamp(f"timestamp is {skew.total_seconds():.0f}s old")
-    if -skew > tolerance:
-        raise StaleTimestamp(f"timestamp is {-skew.total_seconds():.0f}s in the future")
+    age = now - occurred_at
+    if age > window.max_age:
+        raise StaleTimestamp(f"timestamp is {age.total_seconds():.0f}s old")
+    if -age > window.future_skew:
+        raise StaleTimestamp(f"timestamp is {-age.total_seconds():.0f}s in the future")
 
 
 def partition_key(event: GhlEvent, event_id: uuid.UUID) -> str:
@@ -82,13 +100,11 @@ def partition_key(event: GhlEvent, event_id: uuid.UUID) -> str:
     return event.entity_id or str(event_id)
 
 
-def build_webhook(
-    raw_body: bytes, now: datetime, tolerance: timedelta, require_timestamp: bool = False
-) -> Webhook:
+def build_webhook(raw_body: bytes, now: datetime, window: FreshnessWindow) -> Webhook:
     """Parse, validate and check freshness. Raises MalformedWebhook or StaleTimestamp."""
-    body, event = parse_body(raw_body)
+    event = parse_body(raw_body)
     occurred_at = parse_timestamp(event.timestamp)
-    check_freshness(occurred_at, now, tolerance, require_timestamp)
+    check_freshness(occurred_at, now, window)
     event_id = event_id_for(event.webhook_id, raw_body)
     return Webhook(
         event_id=event_id,
@@ -96,5 +112,5 @@ def build_webhook(
         key=partition_key(event, event_id),
         webhook_id=event.webhook_id,
         occurred_at=occurred_at,
-        body=body,
+        raw_body=raw_body,
     )
