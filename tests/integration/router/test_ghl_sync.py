@@ -1,4 +1,5 @@
-"""Applying assignments in GHL (the simulator): contact copied, source tagged, LeadSynced published."""
+"""Applying assignments in GHL (the simulator) through the batch sync consumer next to a running
+router: contact copied, source tagged, LeadSynced published; SLA re-routes move the contact."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from leadflow_common.settings import RedisSettings
 from leadflow_common.topics import LEADS_ASSIGNED
 from router.adapters.gazetteer import default_gazetteer
 from tests.integration.router.harness import RunningRouter, eventually, running_router
+from tests.integration.router.sync_harness import running_sync
 from tests.support.ghl import GhlSim
 from tests.support.infra import Infra
 from tests.support.kafka_io import read_all
@@ -47,10 +49,10 @@ async def sync_router(
     ghl_world: dict[str, Any],
 ) -> AsyncIterator[RunningRouter]:
     await asyncio.to_thread(default_gazetteer)
-    async with running_router(
-        infra, router_schema, ghl=ghl_sim.settings(), sync_enabled=True,
-        intake_location_ids=[ghl_world["intake"]],
-    ) as running:  # fmt: skip
+    async with (
+        running_router(infra, router_schema, intake_location_ids=[ghl_world["intake"]]) as running,
+        running_sync(infra, router_schema, ghl_sim.settings()),
+    ):
         yield running
 
 

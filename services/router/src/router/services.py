@@ -16,12 +16,14 @@ from leadflow_common.redis import make_redis
 from router.adapters.gazetteer import default_gazetteer
 from router.adapters.ghl_sync import GhlLeadSync
 from router.adapters.keys import RedisKeys
+from router.adapters.location_cache import LocationCache
 from router.adapters.redis_decider import HoursPolicy, RedisDecider
 from router.adapters.redis_directory import RedisDirectory
 from router.domain.geocoding import Gazetteer
 from router.domain.scoring import ScoreWeights
 from router.handlers.directory import DirectoryHandler
 from router.handlers.routing import RoutingHandler
+from router.handlers.routing_batch import BatchRouting
 from router.handlers.sla import SlaTimers
 from router.handlers.sync import SyncHandler
 from router.settings import RouterSettings
@@ -40,6 +42,8 @@ class RouterServices:
     redis_directory: RedisDirectory
     directory: DirectoryHandler
     routing: RoutingHandler
+    batch_routing: BatchRouting
+    locations: LocationCache
     sync: SyncHandler | None
     sla: SlaTimers | None = None
     ghl: GhlClient | None = None
@@ -66,11 +70,14 @@ def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = 
     redis_directory = RedisDirectory(redis, keys, settings.counter_ttl_s)
     weights = settings.score_weights()
     gazetteer = default_gazetteer()
+    location_cache = LocationCache(sessions)
+    routing = RoutingHandler(settings, sessions, decider, gazetteer, publisher, weights, sla)
     ghl: GhlClient | None = None
     sync: SyncHandler | None = None
     if settings.sync_enabled:
         ghl = GhlClient(ghl_settings or GhlSettings(), redis)
-        sync = SyncHandler(sessions, GhlLeadSync(ghl), publisher, settings.sync_tag_prefix, settings.sla_tag)
+        sync = SyncHandler(sessions, GhlLeadSync(ghl), publisher, settings.sync_tag_prefix, settings.sla_tag,
+                           tag_source=settings.sync_tag_source)  # fmt: skip
     return RouterServices(
         settings=settings,
         engine=engine,
@@ -81,8 +88,10 @@ def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = 
         weights=weights,
         decider=decider,
         redis_directory=redis_directory,
-        directory=DirectoryHandler(sessions, redis_directory, decider),
-        routing=RoutingHandler(settings, sessions, decider, gazetteer, publisher, weights, sla),
+        directory=DirectoryHandler(sessions, redis_directory, decider, location_cache),
+        routing=routing,
+        batch_routing=BatchRouting(routing, location_cache),
+        locations=location_cache,
         sync=sync,
         sla=sla,
         ghl=ghl,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -15,6 +17,11 @@ DIRECTORY_GROUP = "router-directory"
 SYNC_GROUP = "router-sync"
 
 
+class ConsumerMode(enum.StrEnum):
+    BATCH = "batch"  # a poll's records decided together (the design)
+    RECORD = "record"  # one record at a time (the benchmarks' baseline)
+
+
 class RouterSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTER_", extra="ignore", env_nested_delimiter="__")
 
@@ -24,6 +31,9 @@ class RouterSettings(ServiceSettings):
     db_schema: str = "router"
     redis_prefix: str = Field(default="router", description="prefix of every Redis key the router owns")
     api_token: str | None = Field(default=None, description="bearer token of the internal APIs; none = open")
+
+    consumer_mode: ConsumerMode = Field(default=ConsumerMode.BATCH, description="batch | record")
+    batch_max_records: int = Field(default=1000, ge=1, description="contact events decided per batch")
 
     intake_location_ids: list[str] = Field(default_factory=list)
     accept_all_locations: bool = Field(default=False, description="route contacts of any sub-account (demos)")
@@ -46,6 +56,9 @@ class RouterSettings(ServiceSettings):
     directory_watch_interval_s: float = 2.0
     sync_enabled: bool = Field(default=True, description="apply assignments in GHL (router-sync group)")
     sync_tag_prefix: str = "routed"
+    sync_tag_source: bool = Field(
+        default=True, description="tag the source contact <prefix>:<location> (one intake call per lead)"
+    )
 
     hours_rule: HoursRule = Field(default=HoursRule.PREFER_OPEN, description="prefer_open | ignore")
     hours_band_miles: float = Field(default=5.0, ge=0, description="distance band the hours rule re-ranks in")

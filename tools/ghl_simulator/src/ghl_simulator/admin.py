@@ -144,5 +144,5 @@ async def seed(body: SeedBody, sim: SimDep) -> Json:
     for contact in body.contacts:
         if not contact.get("id") or contact.get("locationId") not in world.locations:
             raise GhlHttpError(422, "a seeded contact needs an id and a known locationId")
-        world.contacts[contact["id"]] = {"tags": [], **contact}
+        world.add_contact({"tags": [], **contact})
     return {"locations": len(body.locations), "contacts": len(body.contacts)}

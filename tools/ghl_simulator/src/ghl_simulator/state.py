@@ -52,6 +52,9 @@ class World:
     pushes: dict[tuple[str, str], SnapshotPush] = field(default_factory=dict)
     tokens: dict[str, LocationToken] = field(default_factory=dict)
     contacts: dict[str, Json] = field(default_factory=dict)
+    # (location id, "email" | "phone", value) -> the first contact with it: GHL's duplicate rule
+    # looked up in O(1) (a scan of every contact made a 10,000-lead run quadratic)
+    contact_keys: dict[tuple[str, str, str], str] = field(default_factory=dict)
     opportunities: dict[str, Json] = field(default_factory=dict)
     users: dict[str, Json] = field(default_factory=dict)
     fail_snapshot_pushes: bool = False
@@ -105,6 +108,29 @@ class World:
     def contacts_in(self, location_id: str) -> list[Json]:
         return [c for c in self.contacts.values() if c["locationId"] == location_id]
 
+    def add_contact(self, contact: Json) -> None:
+        self.contacts[contact["id"]] = contact
+        self.index_contact(contact)
+
+    def index_contact(self, contact: Json) -> None:
+        """Call after a contact's email or phone may have changed."""
+        for kind, value in _match_keys(contact.get("email"), contact.get("phone")):
+            self.contact_keys.setdefault((contact["locationId"], kind, value), contact["id"])
+
+    def duplicate_of(self, location_id: str, email: str | None, phone: str | None) -> Json | None:
+        """The contact GHL's duplicate rule matches: same email (any case) or same phone."""
+        keys = _match_keys(email, phone)
+        for kind, value in keys:
+            found = self.contacts.get(self.contact_keys.get((location_id, kind, value), ""))
+            if found is not None and (kind, value) in _match_keys(found.get("email"), found.get("phone")):
+                return found
+        if any((location_id, kind, value) in self.contact_keys for kind, value in keys):
+            # the indexed contact's email or phone changed since: look the slow way
+            for contact in self.contacts_in(location_id):
+                if set(keys) & set(_match_keys(contact.get("email"), contact.get("phone"))):
+                    return contact
+        return None
+
     def summary(self) -> Json:
         return {
             "locations": len(self.locations),
@@ -114,6 +140,11 @@ class World:
             "installed": sorted(self.installed),
             "pushes": len(self.pushes),
         }
+
+
+def _match_keys(email: str | None, phone: str | None) -> list[tuple[str, str]]:
+    keys = [("email", email.lower())] if email else []
+    return keys + ([("phone", phone)] if phone else [])
 
 
 def custom_value(location_id: str, name: str, value: str) -> Json:

@@ -36,3 +36,7 @@ class GhlSettings(BaseSettings):
     redis_prefix: str = Field(default="ghl", description="prefix of the limiter and token-cache keys")
     max_connections: int = Field(default=100, description="HTTP connections to GHL per process")
     redis_concurrency: int = Field(default=16, description="limiter calls in flight to Redis per process")
+    resource_concurrency: int = Field(
+        default=20, ge=1, description="calls per resource reserved or in flight at once per process; "
+        "the others queue in arrival order",
+    )  # fmt: skip

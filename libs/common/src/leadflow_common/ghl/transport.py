@@ -26,6 +26,7 @@ from leadflow_common.ghl.errors import (
     GhlUnknownOutcome,
     GhlValidationError,
 )
+from leadflow_common.ghl.gates import ResourceGates
 from leadflow_common.ghl.metrics import CALLS, LATENCY, RATE_LIMITED, RETRIES
 from leadflow_common.ghl.ratelimit import RedisRateLimiter
 from leadflow_common.ghl.settings import GhlSettings
@@ -54,6 +55,7 @@ class Transport:
         self._settings = settings
         self._limiter = limiter
         self._http = http
+        self._gates = ResourceGates(settings.resource_concurrency)
 
     async def send(self, call: Call) -> Any:
         s = self._settings
@@ -70,6 +72,10 @@ class Transport:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _once(self, call: Call) -> Any:
+        async with self._gates.hold(call.resource):
+            return await self._exchange(call)
+
+    async def _exchange(self, call: Call) -> Any:
         slot = await self._limiter.acquire(call.resource, call.endpoint)
         started = time.perf_counter()
         status = 0

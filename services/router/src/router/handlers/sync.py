@@ -3,11 +3,19 @@
 Off the routing hot path: a slow or failing GHL never delays the next decision; a failure is
 retried by the consumer policy (transient: backoff and re-read; the lag shows it) and the
 assignment itself is already durable.
+
+``handle_batch`` is the production path: per batch one read of assignments and syncs, the GHL
+calls of every lead at once (the shared limiter paces each sub-account; calls on different
+sub-accounts run side by side), one write, every ``LeadSynced`` sent before any ack is awaited.
+``handle`` is the former one-record path (two calls on the intake sub-account per lead), kept as
+the benchmark's in-run baseline.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,13 +25,15 @@ from leadflow_common.db import transaction
 from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.leads import LeadAssigned, LeadSynced
 from leadflow_common.kafka.dead_letter import ConsumedRecord
-from leadflow_common.kafka.errors import PermanentError, TransientError
 from leadflow_common.logging import get_logger
 from leadflow_common.topics import LEADS_ASSIGNED
 from router import metrics
 from router.adapters import postgres as pg
+from router.adapters import sync_store
 from router.handlers.events import EVENT_NAMESPACE, synced_event_id
-from router.handlers.ports import LeadSync, Publisher
+from router.handlers.ports import ContactCopy, LeadSync, Publisher
+from router.handlers.sync_errors import FailedLead, raise_for_failures, sync_error
+from router.handlers.sync_plan import SyncRow, plan_syncs
 
 log = get_logger(__name__)
 
@@ -36,8 +46,96 @@ class SyncHandler:
     tag_prefix: str = "routed"
     reassigned_tag: str = "sla-reassigned"
     reassigned_rule: str = "sla_reassign"
+    tag_source: bool = True  # tag the source contact (the one call on the intake sub-account)
+
+    async def handle_batch(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
+        events = [
+            LeadAssigned.model_validate(envelope.payload)
+            for _, envelope in batch
+            if envelope is not None and envelope.event_type == LeadAssigned.EVENT_TYPE
+        ]
+        if not events:
+            return
+        lead_ids = list({e.lead_id for e in events})
+        async with self.sessions() as session:
+            current = await sync_store.current_locations(session, lead_ids)
+            synced = await sync_store.sync_rows(session, lead_ids)
+        plan = plan_syncs(events, current, synced)
+        for event in plan.no_ghl_location:
+            metrics.SYNCS.labels("skipped_no_ghl_location").inc()
+            log.warning("sync_skipped", lead_id=event.lead_id, location_id=event.location_id)
+        for event in plan.stale:
+            metrics.SYNCS.labels("skipped_stale").inc()
+            log.info("sync_skipped_stale", lead_id=event.lead_id, location_id=event.location_id)
+        outcomes = await asyncio.gather(*(self._copy(e) for e in plan.apply), return_exceptions=True)
+        applied: list[tuple[LeadAssigned, SyncRow]] = []
+        failed: list[FailedLead] = []
+        for event, outcome in zip(plan.apply, outcomes, strict=True):
+            if isinstance(outcome, SyncRow):
+                applied.append((event, outcome))
+            elif isinstance(outcome, Exception):
+                failed.append(FailedLead(event.lead_id, outcome))
+            else:
+                raise outcome  # cancellation and the like: not a lead's failure
+        stored: dict[str, SyncRow] = {}
+        if applied:
+            async with transaction(self.sessions) as session:
+                stored = await sync_store.save_syncs(session, [row for _, row in applied])
+            metrics.SYNCS.labels("ok").inc(len(applied))
+        confirmed = plan.done + [(e, stored.get(e.lead_id, row)) for e, row in applied]
+        await self._publish_all(self._synced(event, row) for event, row in confirmed)
+        if failed:
+            metrics.SYNCS.labels("failed").inc(len(failed))
+            raise_for_failures(failed, total=len(plan.apply))
+
+    async def _copy(self, assigned: LeadAssigned) -> SyncRow:
+        assert assigned.ghl_location_id and assigned.source_location_id
+        copy = ContactCopy(
+            source_location_id=assigned.source_location_id,
+            contact_id=assigned.lead_id,
+            target_ghl_location_id=assigned.ghl_location_id,
+            contact=assigned.contact.model_dump(exclude_none=True) if assigned.contact else None,
+            source_tags=tuple(self._tags(assigned)) if self.tag_source else (),
+        )
+        location_contact_id = await self.ghl.apply(copy)
+        return SyncRow(
+            assigned.lead_id,
+            assigned.location_id,
+            assigned.ghl_location_id,
+            location_contact_id,
+            datetime.now(UTC),
+        )
+
+    async def _publish_all(self, items: Iterable[tuple[str, Envelope]]) -> None:
+        """Every send is started before any ack is awaited (the producer batches them)."""
+        sends: list[Awaitable[None]] = [
+            asyncio.ensure_future(self.publisher.publish(LEADS_ASSIGNED, key, envelope))
+            for key, envelope in items
+        ]
+        if sends:
+            await asyncio.gather(*sends)
+
+    def _synced(self, assigned: LeadAssigned, row: SyncRow) -> tuple[str, Envelope]:
+        payload = LeadSynced(
+            lead_id=assigned.lead_id,
+            location_id=row.location_id,
+            ghl_location_id=row.ghl_location_id,
+            location_contact_id=row.location_contact_id,
+            synced_at=row.synced_at,
+        )
+        event_id = synced_event_id(assigned.lead_id)
+        if assigned.rule == self.reassigned_rule:
+            event_id = uuid.uuid5(EVENT_NAMESPACE, f"synced:{assigned.lead_id}:{assigned.location_id}")
+        return assigned.lead_id, self.publisher.envelope(payload, event_id=event_id)
+
+    def _tags(self, assigned: LeadAssigned) -> list[str]:
+        tags = [f"{self.tag_prefix}:{assigned.location_id}"]
+        if assigned.rule == self.reassigned_rule:
+            tags.append(self.reassigned_tag)
+        return tags
 
     async def handle(self, record: ConsumedRecord, envelope: Envelope | None) -> None:
+        """The former per-record path: the in-run baseline of bench/ghl_sync."""
         if envelope is None or envelope.event_type != LeadAssigned.EVENT_TYPE:
             return
         assigned = LeadAssigned.model_validate(envelope.payload)
@@ -52,36 +150,29 @@ class SyncHandler:
             log.info("sync_skipped_stale", lead_id=assigned.lead_id, location_id=assigned.location_id)
             return  # an SLA re-route moved the lead on since: only its LeadAssigned is applied
         if synced is None or synced["location_id"] != assigned.location_id:
-            synced = await self._apply(assigned)
-        payload = LeadSynced(
-            lead_id=assigned.lead_id,
-            location_id=synced["location_id"],
-            ghl_location_id=synced["ghl_location_id"],
-            location_contact_id=synced["location_contact_id"],
-            synced_at=synced["synced_at"],
+            synced = await self._apply_one(assigned)
+        row = SyncRow(
+            assigned.lead_id,
+            str(synced["location_id"]),
+            str(synced["ghl_location_id"]),
+            str(synced["location_contact_id"]),
+            synced["synced_at"],  # type: ignore[arg-type]
         )
-        event_id = synced_event_id(assigned.lead_id)
-        if assigned.rule == self.reassigned_rule:
-            event_id = uuid.uuid5(EVENT_NAMESPACE, f"synced:{assigned.lead_id}:{assigned.location_id}")
-        out = self.publisher.envelope(payload, event_id=event_id)
-        await self.publisher.publish(LEADS_ASSIGNED, assigned.lead_id, out)
+        key, out = self._synced(assigned, row)
+        await self.publisher.publish(LEADS_ASSIGNED, key, out)
 
-    async def _apply(self, assigned: LeadAssigned) -> dict[str, object]:
+    async def _apply_one(self, assigned: LeadAssigned) -> dict[str, object]:
         assert assigned.ghl_location_id and assigned.source_location_id
-        tags = [f"{self.tag_prefix}:{assigned.location_id}"]
-        if assigned.rule == self.reassigned_rule:
-            tags.append(self.reassigned_tag)
         try:
             contact_id = await self.ghl.copy_contact(
-                assigned.source_location_id, assigned.lead_id, assigned.ghl_location_id, tags
+                assigned.source_location_id, assigned.lead_id, assigned.ghl_location_id, self._tags(assigned)
             )
         except Exception as exc:
             metrics.SYNCS.labels("failed").inc()
-            if _is_retryable(exc):
-                raise TransientError(f"GHL sync of {assigned.lead_id} failed: {exc}") from exc
-            if _is_rejected(exc):
-                raise PermanentError(f"GHL rejected the sync of {assigned.lead_id}: {exc}") from exc
-            raise
+            typed = sync_error(assigned.lead_id, exc)
+            if typed is exc:
+                raise
+            raise typed from exc
         values: dict[str, object] = {
             "lead_id": assigned.lead_id,
             "location_id": assigned.location_id,
@@ -94,17 +185,3 @@ class SyncHandler:
             stored = await pg.sync_record(session, assigned.lead_id)
         metrics.SYNCS.labels("ok").inc()
         return stored or values
-
-
-def _is_retryable(exc: Exception) -> bool:
-    from leadflow_common.ghl import GhlRateLimited, GhlServerError, GhlUnknownOutcome
-
-    return isinstance(
-        exc, GhlRateLimited | GhlServerError | GhlUnknownOutcome | ConnectionError | TimeoutError
-    )
-
-
-def _is_rejected(exc: Exception) -> bool:
-    from leadflow_common.ghl import GhlAuthError, GhlNotFound, GhlValidationError
-
-    return isinstance(exc, GhlNotFound | GhlValidationError | GhlAuthError)

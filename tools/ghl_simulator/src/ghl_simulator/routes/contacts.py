@@ -46,12 +46,7 @@ class StatusBody(BaseModel):
 
 
 def _duplicate_of(sim: Sim, body: ContactBody) -> Json | None:
-    for c in sim.world.contacts_in(body.locationId):
-        if (body.email and (c.get("email") or "").lower() == body.email.lower()) or (
-            body.phone and c.get("phone") == body.phone
-        ):
-            return c
-    return None
+    return sim.world.duplicate_of(body.locationId, body.email, body.phone)
 
 
 def _new_contact(sim: Sim, body: ContactBody) -> Json:
@@ -59,7 +54,7 @@ def _new_contact(sim: Sim, body: ContactBody) -> Json:
     name = " ".join(p for p in (fields.get("firstName"), fields.get("lastName")) if p)
     contact: Json = {"id": ghl_id(), "tags": [], "dateAdded": iso_now(), "dnd": False, **fields}
     contact["name"] = fields.get("name") or name or None
-    sim.world.contacts[contact["id"]] = contact
+    sim.world.add_contact(contact)
     return contact
 
 
@@ -92,6 +87,7 @@ async def upsert_contact(body: ContactBody, sim: SimDep, principal: PrincipalDep
     contact.update({k: v for k, v in fields.items() if k != "tags"})
     contact["tags"] = sorted(set(contact["tags"]) | set(body.tags or []))
     contact["dateUpdated"] = iso_now()
+    sim.world.index_contact(contact)
     return {"new": False, "contact": contact, "traceId": trace_id()}
 
 
@@ -107,6 +103,7 @@ async def update_contact(
     contact = _contact(sim, principal, contact_id)
     contact.update({k: v for k, v in fields.items() if k not in {"id", "locationId"}})
     contact["dateUpdated"] = iso_now()
+    sim.world.index_contact(contact)
     return {"succeded": True, "contact": contact, "traceId": trace_id()}
 
 
