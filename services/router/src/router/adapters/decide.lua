@@ -2,8 +2,14 @@
 -- ARGV: 1 prefix, 2 lead id ('' = preview), 3 lon, 4 lat, 5 skip radius steps (0/1),
 --       6 radii csv (whole miles), 7 count per step, 8 state ('' = none), 9 state count,
 --       10 limit ratio, 11 tie miles, 12 book (0/1), 13 reservation ttl s, 14 counter ttl s,
---       15 excluded location ids csv (locations that already had the lead), 16.. pairs of
+--       15 excluded location ids csv (locations that already had the lead), 16 candidates to
+--       report (k nearest seen), 17 band miles (the eligible ones of the chosen step within this
+--       of the nearest are reported too, for the caller's business-hours re-rank), 18.. pairs of
 --       (timezone, local ISO date).
+-- Each step finds the nearest location WITH CAPACITY inside its radius: it starts with the COUNT
+-- nearest and, while those are all full/inactive/excluded (or the tie window of the nearest open
+-- one is cut off), searches again with four times the COUNT until GEOSEARCH returns fewer than
+-- asked (everything inside the radius seen). Only then does the ladder widen.
 -- A candidate is {id, distance, used, cap, status, ok, step, day, hours, timezone}.
 -- Returns {'nodirectory'} | {'needtz', tz} | {'replayed', stored} |
 --         {'booked'|'free'|'none', rule, location, distance, day, candidates}
@@ -17,10 +23,20 @@ end
 local lon, lat = ARGV[3], ARGV[4]
 local ratio, tie = tonumber(ARGV[10]), tonumber(ARGV[11])
 local days = {}
-for i = 16, #ARGV, 2 do days[ARGV[i]] = ARGV[i + 1] end
+for i = 18, #ARGV, 2 do days[ARGV[i]] = ARGV[i + 1] end
 local excluded = {}
 for id in string.gmatch(ARGV[15], '[^,]+') do excluded[id] = true end
-local seen, out = {}, {}
+local keep, band = tonumber(ARGV[16]), tonumber(ARGV[17])
+-- seen: every candidate looked at (each location's hash and counter read once per decision);
+-- out: the reported ones, bounded so decision logs stay small however far a search grows.
+local seen, nseen, out, reported = {}, 0, {}, {}
+
+local function report(c)
+  if not reported[c[1]] then
+    reported[c[1]] = true
+    table.insert(out, c)
+  end
+end
 
 local function remaining(c) return ratio * c[4] - c[3] end
 
@@ -32,34 +48,66 @@ local function better(c, best)
   return c[1] > best[1]
 end
 
-local function evaluate(found, step)
-  local fresh, nearest = {}, nil
+-- Reads the candidates of `found` not seen yet; the eligible ones join `pool`. Returns a timezone
+-- the caller has no local date for (nothing written yet: the caller adds it and runs again).
+local function evaluate(found, step, pool)
   for _, item in ipairs(found) do
     local id, dist = item[1], item[2]
     if not seen[id] then
       seen[id] = true
+      nseen = nseen + 1
       local h = redis.call('HMGET', p .. ':loc:' .. id, 'status', 'cap', 'tz', 'hours')
       local status, cap, tz = h[1] or 'missing', tonumber(h[2]) or 0, h[3] or ''
       if excluded[id] then status = 'excluded' end
       local day = days[tz]
-      if day == nil then return nil, tz end
+      if day == nil then return tz end
       local used = tonumber(redis.call('GET', p .. ':cap:' .. id .. ':' .. day) or '0')
       local ok = 0
       if status == 'active' and used < ratio * cap then ok = 1 end
       local c = {id, dist, used, cap, status, ok, step, day, h[4] or '', tz}
-      table.insert(out, c)
-      if ok == 1 then
-        table.insert(fresh, c)
-        local d = tonumber(dist)
-        if nearest == nil or d < nearest then nearest = d end
-      end
+      if nseen <= keep then report(c) end
+      if ok == 1 then table.insert(pool, c) end
     end
   end
-  local best = nil
-  for _, c in ipairs(fresh) do
+  return nil
+end
+
+-- Nearest eligible; among those within `tie` miles of it, the most remaining capacity.
+local function choose(pool)
+  local nearest, best = nil, nil
+  for _, c in ipairs(pool) do
+    local d = tonumber(c[2])
+    if nearest == nil or d < nearest then nearest = d end
+  end
+  for _, c in ipairs(pool) do
     if tonumber(c[2]) <= nearest + tie and (best == nil or better(c, best)) then best = c end
   end
-  return best, nil
+  return best, nearest
+end
+
+-- One step of the ladder over the GEO set `key`: its best candidate (nil: none inside `radius`).
+local function search(key, radius, base, step)
+  local pool = {}
+  -- the first `nseen` results are the locations earlier steps already saw (all ineligible)
+  local count = base + nseen
+  while true do
+    local found = redis.call('GEOSEARCH', key, 'FROMLONLAT', lon, lat, 'BYRADIUS', radius, 'mi',
+      'ASC', 'COUNT', count, 'WITHDIST')
+    local missing = evaluate(found, step, pool)
+    if missing then return nil, missing end
+    local best, nearest = nil, nil
+    if #pool > 0 then best, nearest = choose(pool) end
+    local exhausted = #found < count
+    if best and (exhausted or tonumber(found[#found][2]) > nearest + tie) then
+      for _, c in ipairs(pool) do
+        if tonumber(c[2]) <= nearest + band and #out < 2 * keep then report(c) end
+      end
+      report(best)
+      return best, nil
+    end
+    if exhausted then return nil, nil end
+    count = count * 4
+  end
 end
 
 local function finish(c, rule)
@@ -75,17 +123,13 @@ if ARGV[5] ~= '1' then
   local n = 0
   for r in string.gmatch(ARGV[6], '[^,]+') do
     n = n + 1
-    local found = redis.call('GEOSEARCH', p .. ':geo', 'FROMLONLAT', lon, lat, 'BYRADIUS', r, 'mi',
-      'ASC', 'COUNT', tonumber(ARGV[7]) * n, 'WITHDIST')
-    local best, missing = evaluate(found, 'radius_' .. r)
+    local best, missing = search(p .. ':geo', r, tonumber(ARGV[7]) * n, 'radius_' .. r)
     if missing then return {'needtz', missing} end
     if best then return finish(best, 'radius_' .. r) end
   end
 end
 if ARGV[8] ~= '' then
-  local found = redis.call('GEOSEARCH', p .. ':geo:state:' .. ARGV[8], 'FROMLONLAT', lon, lat,
-    'BYRADIUS', 5000, 'mi', 'ASC', 'COUNT', ARGV[9], 'WITHDIST')
-  local best, missing = evaluate(found, 'same_state')
+  local best, missing = search(p .. ':geo:state:' .. ARGV[8], 5000, tonumber(ARGV[9]), 'same_state')
   if missing then return {'needtz', missing} end
   if best then return finish(best, 'same_state') end
 end

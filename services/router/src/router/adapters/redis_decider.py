@@ -142,6 +142,10 @@ class RedisDecider:
         self._script = redis.register_script(SCRIPT)
         self._swap = redis.register_script(SWAP)
         self._release = redis.register_script(RELEASE)
+        # the script reports the eligible candidates this close to the nearest one: the ones the
+        # business-hours rule may re-rank (at least the tie window, which holds the chosen one)
+        ignore = self._hours.rule == HoursRule.IGNORE
+        self._report_band = policy.tie_miles if ignore else max(policy.tie_miles, self._hours.band_miles)
         self._timezones: set[str] = {DEFAULT_TIMEZONE, ""}
         self._dates_cache: dict[str, str] = {}
         self._dates_stamp: tuple[int, int] = (-1, -1)
@@ -167,6 +171,7 @@ class RedisDecider:
             ",".join(str(int(r)) for r in p.radii_miles), str(p.count), geo.state or "",
             str(p.state_count), repr(p.limit_ratio(request.score)), repr(p.tie_miles), "1" if book else "0",
             str(self._reservation_ttl_s), str(self._counter_ttl_s), ",".join(sorted(request.excluded)),
+            str(p.report_candidates), repr(self._report_band),
         ]  # fmt: skip
         for tz, day in self._dates(now).items():
             args += [tz, day]

@@ -1,7 +1,11 @@
 """The fallback ladder run against an in-memory directory and counters (pure reference of the
-Redis decision script; the simulator and the unit tests use it)."""
+Redis decision script; the simulator and the unit tests use it). Candidates are reported like the
+script does: the ``report_candidates`` nearest seen plus the chosen one (the script also reports
+the eligible ones of the business-hours band, which this reference has no use for)."""
 
 from __future__ import annotations
+
+import sys
 
 from router.domain.directory import InMemoryDirectory
 from router.domain.geocoding import Geocode, GeocodeMethod
@@ -33,14 +37,15 @@ def route(
         return RouteOutcome(UNASSIGNED, None, None, None, (), unassigned_reason(False, []))
     ratio = policy.limit_ratio(score)
     seen: dict[str, Candidate] = {}
-    steps: list[tuple[str, float, int, str | None]] = []
+    steps: list[tuple[str, float, str | None]] = []
     if geo.method != GeocodeMethod.STATE_CENTROID:
-        steps += [(radius_rule(r), r, policy.count * (i + 1), None) for i, r in enumerate(policy.radii_miles)]
+        steps += [(radius_rule(r), r, None) for r in policy.radii_miles]
     if geo.state:
-        steps.append((SAME_STATE, STATE_SEARCH_MILES, policy.state_count, geo.state))
-    for rule, radius, count, state in steps:
+        steps.append((SAME_STATE, STATE_SEARCH_MILES, geo.state))
+    for rule, radius, state in steps:
         fresh: list[Candidate] = []
-        for location_id, distance in directory.near(geo.lat, geo.lon, radius, count, state):
+        # every location inside the radius: what the script's growing COUNT ends up seeing
+        for location_id, distance in directory.near(geo.lat, geo.lon, radius, sys.maxsize, state):
             if location_id in seen:
                 continue
             entry = directory.entry(location_id)
@@ -60,6 +65,15 @@ def route(
         if chosen is not None:
             if book:
                 reserved[chosen.location_id] = reserved.get(chosen.location_id, 0) + 1
-            return RouteOutcome(rule, chosen.location_id, chosen.distance_miles, None, tuple(seen.values()))
-    candidates = tuple(seen.values())
+            return RouteOutcome(rule, chosen.location_id, chosen.distance_miles, None,
+                                reported(seen, policy.report_candidates, chosen))  # fmt: skip
+    candidates = reported(seen, policy.report_candidates, None)
     return RouteOutcome(UNASSIGNED, None, None, None, candidates, unassigned_reason(True, candidates))
+
+
+def reported(seen: dict[str, Candidate], keep: int, chosen: Candidate | None) -> tuple[Candidate, ...]:
+    """The ``keep`` nearest candidates seen, plus the chosen one (the decision log stays bounded)."""
+    out = list(seen.values())[:keep]
+    if chosen is not None and chosen not in out:
+        out.append(chosen)
+    return tuple(out)

@@ -1,7 +1,9 @@
 """The routing rules: eligibility, tie-break and the fallback ladder (pure).
 
-Ladder: radius steps (default 25 → 50 → 100 mi, nearest first, COUNT k per step), then the
-nearest location with capacity in the lead's state, then the unassigned pool. A state-centroid
+Ladder: radius steps (default 25 → 50 → 100 mi), each answering the nearest location WITH
+CAPACITY inside its radius (the search starts with the k × step nearest and keeps looking inside
+the radius while those are all full, so a step is never cut short by a count), then the nearest
+location with capacity in the lead's state, then the unassigned pool. A state-centroid
 geocode skips the radius steps (a centroid is not a place a radius means anything around).
 Among eligible candidates within ``tie_miles`` of the nearest one, the one with the most
 remaining capacity wins. Leads scoring at least ``priority_score`` may use the head-room
@@ -30,6 +32,9 @@ class RoutingPolicy:
     tie_miles: float = 1.0
     state_count: int = 50
     priority_score: float = 80.0
+    # how many of the nearest candidates seen a decision reports (its log), plus the chosen one
+    # and the eligible ones within the business-hours band (at most as many again)
+    report_candidates: int = 15
 
     def limit_ratio(self, score: float) -> float:
         return 1.0 if score >= self.priority_score else self.threshold
