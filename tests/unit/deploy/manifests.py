@@ -1,4 +1,5 @@
-"""Shared helpers of the deploy tests: render the kustomize trees and look objects up."""
+"""Shared helpers of the deploy tests: render the kustomize trees (real kustomize, as `kubectl
+kustomize`) and look objects up."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deploy.tools.kustomize_lite import build
+from deploy.tools.binaries import K8S_VERSION, kustomize_build
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -17,14 +18,14 @@ TREES = {"base": K8S / "base", "dev": K8S / "overlays" / "dev", "prod": K8S / "o
 OVERLAYS = ("dev", "prod")
 CONSUMERS = ("router", "onboarding", "analytics")
 SERVICES = ("ingest", *CONSUMERS)
-K8S_VERSION = "1.32"
+__all__ = ["K8S_VERSION", "render"]
 
 Obj = dict[str, Any]
 
 
 @functools.cache
 def _rendered(tree: str) -> str:
-    return json.dumps(build(TREES[tree]))
+    return json.dumps(kustomize_build(TREES[tree]))
 
 
 def render(tree: str) -> list[Obj]:

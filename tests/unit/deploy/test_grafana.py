@@ -14,7 +14,7 @@ PROMQL_FUNCTIONS = {"topk"}
 
 
 def test_dashboard_queries_use_known_metrics() -> None:
-    dashboard = json.loads((DEPLOY / "grafana/leadflow-overview.json").read_text())
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/leadflow-overview.json").read_text())
     assert dashboard["uid"] == "leadflow-overview"
     known = defined_metric_names()
     records = {r["record"] for g in rule_file_groups() for r in g["rules"] if "record" in r}
@@ -34,7 +34,7 @@ def test_dashboard_queries_use_known_metrics() -> None:
 
 
 def test_dashboard_panels_do_not_overlap() -> None:
-    dashboard = json.loads((DEPLOY / "grafana/leadflow-overview.json").read_text())
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/leadflow-overview.json").read_text())
     cells: set[tuple[int, int]] = set()
     for panel in dashboard["panels"]:
         pos = panel["gridPos"]

@@ -48,7 +48,7 @@ def known(variable: str) -> bool:
 
 def compose_variables() -> set[str]:
     document = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    skip = {"kafka", "postgres", "redis", "prometheus"}  # third-party images, their own variables
+    skip = {"kafka", "postgres", "redis", "prometheus", "grafana"}  # third-party images, their own variables
     return {
         name
         for service, spec in document["services"].items()
@@ -59,7 +59,12 @@ def compose_variables() -> set[str]:
 
 def k8s_variables(tree: str) -> set[str]:
     objects = render(tree)
-    names = {k for cm in of_kind(objects, "ConfigMap").values() for k in cm.get("data", {})}
+    settings = [
+        cm
+        for cm in of_kind(objects, "ConfigMap").values()
+        if "grafana_dashboard" not in cm["metadata"]["labels"]
+    ]
+    names = {k for cm in settings for k in cm.get("data", {})}
     for workload in objects:
         if workload["kind"] in ("Deployment", "Job"):
             names |= {e["name"] for c in pod_spec(workload)["containers"] for e in c.get("env", [])}

@@ -24,7 +24,7 @@ from analytics.paging import BadCursor
 from analytics.reports import LocationNotFound
 from analytics.settings import AnalyticsSettings
 from leadflow_common.db import make_engine, make_sessionmaker, ping
-from leadflow_common.http import Readiness, ops_router
+from leadflow_common.http import Readiness, instrument_http, ops_router
 from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
@@ -97,6 +97,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     app = FastAPI(title="leadflow analytics", version="1", lifespan=lifespan)
     app.state.service = service
     app.include_router(ops_router(readiness))
+    instrument_http(app)
     app.include_router(
         build_router(
             AnalyticsQueries(make_sessionmaker(service.engine)),

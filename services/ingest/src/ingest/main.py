@@ -22,7 +22,7 @@ from ingest.handlers import IngestDeps
 from ingest.inflight import InFlight
 from ingest.metrics import BoundMetrics
 from ingest.settings import IngestSettings
-from leadflow_common.http import Readiness, ops_router
+from leadflow_common.http import Readiness, instrument_http, ops_router
 from leadflow_common.kafka.broker import broker_producer, make_broker
 from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.logging import configure_logging, get_logger
@@ -101,4 +101,5 @@ def create_app(settings: IngestSettings | None = None, *, configure: bool = True
     api.state.in_flight = in_flight
     api.include_router(webhook_router(endpoint))
     api.include_router(ops_router(readiness, REGISTRY))
+    instrument_http(api)  # ops and documented routes; IngestApp answers the webhook fast path first
     return IngestApp(api, endpoint)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadflow_common.db import make_engine, make_sessionmaker, ping
 from leadflow_common.ghl import GhlClient, GhlSettings
-from leadflow_common.http import Readiness, ops_router
+from leadflow_common.http import Readiness, instrument_http, ops_router
 from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
@@ -114,5 +114,6 @@ def create_app(settings: OnboardingSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="leadflow onboarding", lifespan=lifespan)
     app.include_router(ops_router(readiness))
+    instrument_http(app)
     app.include_router(build_router(service.ctx.store, settings.api_token))
     return app

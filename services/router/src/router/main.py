@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from leadflow_common.db import ping
 from leadflow_common.ghl import GhlSettings
-from leadflow_common.http import Readiness, ops_router
+from leadflow_common.http import Readiness, instrument_http, ops_router
 from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
 from leadflow_common.logging import configure_logging, get_logger
@@ -99,5 +99,6 @@ def create_app(settings: RouterSettings | None = None, ghl_settings: GhlSettings
     app = FastAPI(title="leadflow router", lifespan=lifespan)
     app.state.services = svc
     app.include_router(ops_router(readiness))
+    instrument_http(app)
     app.include_router(api)
     return app
