@@ -57,7 +57,8 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
     if not await svc.directory.ensure_loaded():
         await svc.directory.reconcile()
     await svc.decider.refresh_timezones()
-    subscribe(svc.broker, settings.kafka, svc.routing, svc.directory, svc.sync)
+    await svc.locations.refresh()
+    subscribe(svc.broker, settings.kafka, svc.routing, svc.batch_routing, svc.directory, svc.sync)
     await svc.broker.start()
     groups = [ROUTING_GROUP, DIRECTORY_GROUP] + ([SYNC_GROUP] if svc.sync else [])
     lag = LagExporter(settings.kafka.bootstrap_servers, groups)
@@ -67,6 +68,9 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
             every(settings.directory_watch_interval_s, "directory", svc.directory.ensure_loaded)
         ),
         asyncio.create_task(every(settings.reconcile_interval_s, "reconcile", svc.directory.reconcile)),
+        asyncio.create_task(
+            every(settings.directory_watch_interval_s, "location-cache", svc.locations.refresh)
+        ),
     ]
     if svc.sla is not None:
         tasks.append(asyncio.create_task(every(settings.sla_poll_interval_s, "sla", svc.sla.run_once)))

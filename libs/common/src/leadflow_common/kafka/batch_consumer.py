@@ -98,7 +98,7 @@ class BatchConsumer:
         self._apply = apply
         self._settings = settings
         self._max_records = max(max_records, 1)
-        options: dict[str, Any] = {
+        self._options: dict[str, Any] = {
             "bootstrap_servers": settings.bootstrap_servers,
             "group_id": namespaced(group_id),
             "client_id": f"{settings.client_id_prefix}-{group_id}",
@@ -108,25 +108,30 @@ class BatchConsumer:
             **settings.security_options(),
             **consumer_options,
         }
-        self._consumer = AIOKafkaConsumer(**options)
-        self._committer = OffsetCommitter(self._consumer, settings.commit_every, settings.commit_interval_ms)
         self._inflight = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer
+        self._committer: OffsetCommitter
         attach(self)
 
     async def start(self) -> None:
+        # aiokafka clients belong to the running loop: made here, not where the wiring runs.
+        self._consumer = AIOKafkaConsumer(**self._options)
+        s = self._settings
+        self._committer = OffsetCommitter(self._consumer, s.commit_every, s.commit_interval_ms)
         await self._consumer.start()
         self._consumer.subscribe(self.topics, listener=_Rebalance(self))
         self._task = asyncio.create_task(self._run(), name=f"consume-{self.group_id}")
 
     async def stop(self) -> None:
         """Let the in-flight batch finish, commit what was applied, leave the group."""
-        if self._task is not None:
-            async with self._inflight:
-                self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._task is None:
+            return
+        async with self._inflight:
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
         await self._committer.close()
         await self._consumer.stop()
 

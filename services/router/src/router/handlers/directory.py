@@ -20,6 +20,7 @@ from leadflow_common.kafka.errors import PermanentError
 from leadflow_common.logging import get_logger
 from router import metrics
 from router.adapters import postgres as pg
+from router.adapters.location_cache import LocationCache
 from router.adapters.redis_decider import RedisDecider
 from router.adapters.redis_directory import RedisDirectory
 
@@ -33,6 +34,7 @@ class DirectoryHandler:
     sessions: async_sessionmaker[AsyncSession]
     redis_directory: RedisDirectory
     decider: RedisDecider
+    locations: LocationCache | None = None
     rebuild_grace_s: float = 0.5
 
     async def handle(self, record: ConsumedRecord, envelope: Envelope | None) -> None:
@@ -43,6 +45,8 @@ class DirectoryHandler:
             async with transaction(self.sessions) as session:
                 await pg.delete_location(session, location_id)
             await self.redis_directory.remove(location_id)
+            if self.locations is not None:
+                self.locations.forget(location_id)
             log.info("location_removed", location_id=location_id)
             return
         payload = parse_payload(envelope)
@@ -52,6 +56,8 @@ class DirectoryHandler:
             await pg.upsert_location(session, payload)
         await self.redis_directory.apply(payload)
         await self.decider.refresh_timezones()
+        if self.locations is not None:
+            self.locations.put(payload.location_id, payload.ghl_location_id, payload.model_dump(mode="json"))
         log.info("location_applied", location_id=payload.location_id, status=payload.status.value)
 
     async def ensure_loaded(self) -> bool:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from leadflow_common.events.envelope import EventPayload
-from leadflow_common.events.leads import LeadAssigned, LeadUnassigned, RouteCandidate
+from leadflow_common.events.leads import LeadAssigned, LeadContact, LeadUnassigned, RouteCandidate
 from router.domain.rules import ACTIVE, EXCLUDED, Candidate
 
 EVENT_NAMESPACE = uuid.UUID("5b0d6f0e-4c55-4d0b-9a3a-0f6a1c2d7e11")
@@ -42,8 +42,10 @@ def _ineligible_reason(status: str) -> str:
     return "inactive" if status != ACTIVE else "at_capacity"
 
 
-def decision_payload(row: dict[str, Any], candidates: list[RouteCandidate]) -> EventPayload:
-    """LeadAssigned or LeadUnassigned from an ``assignments`` row."""
+def decision_payload(
+    row: dict[str, Any], candidates: list[RouteCandidate], contact: LeadContact | None = None
+) -> EventPayload:
+    """LeadAssigned or LeadUnassigned from an ``assignments`` row (``contact``: what the sync copies)."""
     decided_at: datetime = row["decided_at"]
     if row["location_id"] is None:
         return LeadUnassigned(
@@ -72,4 +74,5 @@ def decision_payload(row: dict[str, Any], candidates: list[RouteCandidate]) -> E
         candidates=candidates,
         reasons=[f"rule {row['rule']}", f"geocoded by {row['geocode_method']}"]
         + ([row["hours_note"]] if row.get("hours_note") else []),
+        contact=contact,
     )

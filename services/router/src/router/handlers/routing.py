@@ -104,7 +104,7 @@ class RoutingHandler:
                 lead_id, at = lead.lead_id, decision.decided_at
                 await self.sla.start(session, lead_id, location, outcome.location_id, day, at)
         metrics.ROUTING_SECONDS.observe(time.perf_counter() - started)
-        self._observe(decision)
+        self.observe(decision)
         if stored is not None and stored["event_id"] == envelope.event_id:
             await self._publish(stored, route_candidates(outcome.candidates))
         return decision
@@ -114,7 +114,7 @@ class RoutingHandler:
         envelope = self.publisher.envelope(payload, event_id=assigned_event_id(stored["lead_id"]))
         await self.publisher.publish(LEADS_ASSIGNED, stored["lead_id"], envelope)
 
-    def _observe(self, decision: RoutingDecision) -> None:
+    def observe(self, decision: RoutingDecision, log_each: bool = True) -> None:
         out = decision.outcome
         metrics.DECISIONS.labels(out.rule).inc()
         if out.hours_note and " over " in out.hours_note:
@@ -126,6 +126,8 @@ class RoutingHandler:
             if chosen is not None and chosen.daily_capacity > 0:
                 utilization = (chosen.reserved + 1) / chosen.daily_capacity
                 metrics.CAPACITY_UTILIZATION.labels(out.location_id).set(utilization)
+        if not log_each:
+            return
         log.info("lead_routed", lead_id=decision.lead_id, rule=out.rule, location_id=out.location_id,
                  reason=out.reason, geocode=decision.geocode.method.value, replayed=out.replayed,
                  hours=out.hours_note)  # fmt: skip

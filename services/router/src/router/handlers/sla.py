@@ -29,7 +29,7 @@ from router.adapters import postgres as pg
 from router.adapters import sla_store as store
 from router.adapters.redis_decider import RedisDecider
 from router.domain.geocoding import Geocode, GeocodeMethod
-from router.domain.hours import add_business_minutes
+from router.domain.hours import WeeklyHours, add_business_minutes
 from router.handlers.events import EVENT_NAMESPACE, route_candidates
 from router.handlers.ports import Publisher
 from router.profile_hours import profile_hours
@@ -75,8 +75,14 @@ class SlaTimers:
 
     def due_at(self, profile: dict[str, Any] | None, start: datetime) -> datetime:
         hours, tz = profile_hours(profile)
-        region = (profile or {}).get("region")
-        return add_business_minutes(hours, tz, start, self.settings.sla_minutes_for(region))
+        return self.due_at_for(hours, tz, (profile or {}).get("region"), start)
+
+    def due_at_for(self, hours: WeeklyHours | None, timezone: str | None, region: str | None,
+                   start: datetime) -> datetime:  # fmt: skip
+        """Due time in the location's business minutes (no hours known = always open)."""
+        default_hours, default_tz = profile_hours(None)
+        return add_business_minutes(hours or default_hours, timezone or default_tz, start,
+                                    self.settings.sla_minutes_for(region))  # fmt: skip
 
     async def start(
         self,

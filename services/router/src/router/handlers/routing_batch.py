@@ -1,0 +1,196 @@
+"""Routing a batch of contact events: one query for redeliveries, one Redis pipeline of atomic
+decisions, one transaction of set-based writes, every LeadAssigned sent before any ack is awaited.
+
+Same guarantees as the record path (routing.py), per lead: the Redis reservation is keyed by
+lead id, so a batch retried after a crash re-reads the same bookings; claim, assignment, decision
+log and SLA timer commit together; events go out after the commit with deterministic ids, and a
+redelivered event whose decision is stored republishes it. Offsets are committed only after the
+acks (the consumer engine), so a crash anywhere repeats part of a batch with one effect per lead.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from leadflow_common.db import transaction
+from leadflow_common.events.envelope import Envelope
+from leadflow_common.events.ghl import ContactEvent
+from leadflow_common.events.leads import LeadContact
+from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.logging import get_logger
+from leadflow_common.topics import LEADS_ASSIGNED
+from router import metrics
+from router.adapters import batch_store
+from router.adapters.location_cache import LocationCache
+from router.adapters.redis_decider import DecideRequest
+from router.domain.decision import RoutingDecision
+from router.domain.geocoding import geocode
+from router.domain.lead import Lead
+from router.domain.scoring import score_lead
+from router.handlers.events import assigned_event_id, decision_payload, route_candidates
+from router.handlers.routing import ROUTABLE_TYPES, RoutingHandler, lead_from_contact
+from router.handlers.sla import TOUCH_TYPES
+from router.settings import ROUTING_GROUP
+
+log = get_logger(__name__)
+CONTACT_FIELDS = frozenset(LeadContact.model_fields)
+
+
+@dataclass
+class _Arrival:
+    lead: Lead
+    envelope: Envelope
+    contact: ContactEvent
+    event_ids: set[Any] = field(default_factory=set)
+
+
+def contact_snapshot(contact: ContactEvent) -> LeadContact:
+    return LeadContact.model_validate(contact.model_dump(by_alias=True, include=_CONTACT_ATTRS))
+
+
+_CONTACT_ATTRS = {
+    name for name, f in ContactEvent.model_fields.items() if (f.alias or name) in CONTACT_FIELDS
+}
+
+
+def decision_row(decision: RoutingDecision, ghl_location_id: str | None) -> dict[str, Any]:
+    """The ``assignments`` row a decision is stored as (what events are built from)."""
+    out = decision.outcome
+    return {
+        "lead_id": decision.lead_id,
+        "event_id": decision.event_id,
+        "source_location_id": decision.source_location_id,
+        "location_id": out.location_id,
+        "ghl_location_id": ghl_location_id,
+        "rule": out.rule,
+        "reason": out.reason,
+        "distance_miles": out.distance_miles,
+        "capacity_date": date.fromisoformat(out.capacity_date) if out.capacity_date else None,
+        "score": decision.score,
+        "geocode_method": decision.geocode.method.value,
+        "state": decision.geocode.state,
+        "decided_at": decision.decided_at,
+        "hours_note": out.hours_note,
+    }
+
+
+@dataclass
+class BatchRouting:
+    routing: RoutingHandler
+    locations: LocationCache
+
+    async def handle_batch(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
+        r = self.routing
+        arrivals: dict[str, _Arrival] = {}
+        touches: list[Envelope] = []
+        for _, envelope in batch:
+            if envelope is None:
+                continue
+            if r.sla is not None and envelope.event_type in TOUCH_TYPES:
+                touches.append(envelope)
+                continue
+            if envelope.event_type not in ROUTABLE_TYPES:
+                continue
+            contact = ContactEvent.model_validate(envelope.payload)
+            if not r.settings.routes_location(contact.location_id):
+                continue
+            lead = lead_from_contact(contact)
+            arrival = arrivals.setdefault(lead.lead_id, _Arrival(lead, envelope, contact))
+            arrival.event_ids.add(envelope.event_id)
+        if arrivals:
+            await self._route(list(arrivals.values()))
+        if r.sla is not None:
+            for envelope in touches:  # after the batch's own assignments are committed
+                await r.sla.touch(envelope)
+
+    async def _route(self, arrivals: list[_Arrival]) -> None:
+        r = self.routing
+        started = time.perf_counter()
+        async with r.sessions() as session:
+            stored = await batch_store.stored_assignments(session, [a.lead.lead_id for a in arrivals])
+        # A stored decision is republished only for the event that made it (a redelivery).
+        republish = [
+            row for a in arrivals if (row := stored.get(a.lead.lead_id)) and row["event_id"] in a.event_ids
+        ]
+        fresh = [a for a in arrivals if a.lead.lead_id not in stored]
+        decisions = await self._decide(fresh) if fresh else []
+        decided = time.perf_counter()
+        await self.locations.ensure({d.outcome.location_id for d in decisions if d.outcome.location_id})
+        ghl_ids = {d.lead_id: self._ghl_id(d.outcome.location_id) for d in decisions}
+        async with transaction(r.sessions) as session:
+            claimed = await batch_store.claim(session, ROUTING_GROUP, [d.event_id for d in decisions])
+            todo = [d for d in decisions if d.event_id in claimed]
+            by_location = {d.outcome.location_id: ghl_ids[d.lead_id] for d in todo if d.outcome.location_id}
+            inserted = await batch_store.save_decisions(session, todo, by_location)
+            if r.sla is not None:
+                await batch_store.start_timers(
+                    session, self._timers([d for d in todo if d.lead_id in inserted])
+                )
+        committed = time.perf_counter()
+        sources = {a.lead.lead_id: a for a in fresh}
+        events = [self._event(decision_row(d, ghl_ids[d.lead_id]), d, sources[d.lead_id])
+                  for d in todo if d.lead_id in inserted]  # fmt: skip
+        events += [self._event(row, None, None) for row in republish]
+        await r.publisher.publish_many(LEADS_ASSIGNED, events)
+        for d in todo:
+            metrics.ROUTING_SECONDS.observe(committed - started)
+            if d.lead_id in inserted:
+                r.observe(d, log_each=False)
+        log.info("batch_routed", leads=len(arrivals), decided=len(inserted), republished=len(republish),
+                 decide_ms=round((decided - started) * 1000, 2),
+                 commit_ms=round((committed - decided) * 1000, 2),
+                 publish_ms=round((time.perf_counter() - committed) * 1000, 2))  # fmt: skip
+
+    async def _decide(self, arrivals: list[_Arrival]) -> list[RoutingDecision]:
+        r = self.routing
+        now = r.clock()
+        requests, geos, scores = [], [], []
+        for a in arrivals:
+            score = score_lead(a.lead, r.weights)
+            geo = geocode(a.lead, r.gazetteer)
+            requests.append(DecideRequest(a.lead.lead_id, geo, score))
+            geos.append(geo)
+            scores.append(score)
+        outcomes = await r.decider.decide_many(requests, now)
+        return [
+            RoutingDecision(
+                a.lead.lead_id, a.envelope.event_id, a.lead.source_location_id, score, geo, out, now
+            )
+            for a, geo, score, out in zip(arrivals, geos, scores, outcomes, strict=True)
+        ]
+
+    def _ghl_id(self, location_id: str | None) -> str | None:
+        cached = self.locations.get(location_id) if location_id else None
+        return cached.ghl_location_id if cached else None
+
+    def _timers(self, decisions: list[RoutingDecision]) -> list[tuple[Any, ...]]:
+        sla = self.routing.sla
+        assert sla is not None
+        timers = []
+        for d in decisions:
+            out = d.outcome
+            if not (out.location_id and out.capacity_date):
+                continue
+            cached = self.locations.get(out.location_id)
+            due = sla.due_at_for(cached.hours if cached else None, cached.timezone if cached else None,
+                                 cached.region if cached else None, d.decided_at)  # fmt: skip
+            timers.append(
+                (d.lead_id, out.location_id, date.fromisoformat(out.capacity_date), d.decided_at, due)
+            )
+        return timers
+
+    def _event(self, row: dict[str, Any], decision: RoutingDecision | None,
+               source: _Arrival | None) -> tuple[str, Envelope]:  # fmt: skip
+        """The decision's event; a fresh one carries the contact and continues the lead's trace."""
+        candidates = route_candidates(decision.outcome.candidates) if decision else []
+        snapshot = contact_snapshot(source.contact) if source is not None and row["location_id"] else None
+        payload = decision_payload(row, candidates, contact=snapshot)
+        envelope = self.routing.publisher.envelope(
+            payload,
+            event_id=assigned_event_id(row["lead_id"]),
+            trace=source.envelope.trace if source else None,
+        )
+        return row["lead_id"], envelope
