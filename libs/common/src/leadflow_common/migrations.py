@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -23,6 +24,33 @@ def upgrade(migrations_dir: Path, database_url: str, schema: str, revision: str 
 
 def downgrade(migrations_dir: Path, database_url: str, schema: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(migrations_dir, database_url, schema), revision)
+
+
+def next_revision_id(migrations_dir: Path) -> str:
+    """Revisions are numbered 0001, 0002, …: the next free number (ids sort like the history)."""
+    numbers = [
+        int(match.group(1))
+        for path in (migrations_dir / "versions").glob("*.py")
+        if (match := re.match(r"(\d{4})_", path.name))
+    ]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+def revision(
+    migrations_dir: Path, database_url: str, schema: str, message: str, *, autogenerate: bool = False
+) -> Path:
+    """Write the next migration file (``<service> revision -m ...``). Without ``autogenerate`` it
+    is an empty template and needs no database; with it, alembic compares the service's tables
+    with the schema at ``database_url`` (upgrade it to head first) and writes the difference."""
+    cfg = alembic_config(migrations_dir, database_url, schema)
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    script = command.revision(
+        cfg, message=message, autogenerate=autogenerate, rev_id=next_revision_id(migrations_dir)
+    )
+    scripts = script if isinstance(script, list) else [script]
+    if not scripts or scripts[0] is None:
+        raise RuntimeError("alembic wrote no revision")
+    return Path(scripts[0].path)
 
 
 def run_env(target_metadata: MetaData) -> None:

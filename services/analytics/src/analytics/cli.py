@@ -35,6 +35,23 @@ def migrate(revision: str = "head") -> None:
 
 
 @app.command()
+def revision(
+    message: str = typer.Option(..., "-m", "--message", help="what the migration does"),
+    autogenerate: bool = typer.Option(
+        False, help="write the difference between the tables and the database schema (at head)"
+    ),
+) -> None:
+    """Write the next migration into migrations/versions (alembic revision; no database needed)."""
+    from leadflow_common.migrations import revision as new_revision
+
+    settings = AnalyticsSettings()
+    path = new_revision(
+        MIGRATIONS, settings.database_url, settings.db_schema, message, autogenerate=autogenerate
+    )
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
 def rebuild(batch_size: int = typer.Option(500, min=1)) -> None:
     """Replay every topic from offset 0 into fresh tables and swap them in atomically."""
     from analytics.rebuild import run_rebuild

@@ -34,6 +34,23 @@ def migrate(revision: str = "head") -> None:
 
 
 @app.command()
+def revision(
+    message: str = typer.Option(..., "-m", "--message", help="what the migration does"),
+    autogenerate: bool = typer.Option(
+        False, help="write the difference between the tables and the database schema (at head)"
+    ),
+) -> None:
+    """Write the next migration into migrations/versions (alembic revision; no database needed)."""
+    from leadflow_common.migrations import revision as new_revision
+
+    settings = RouterSettings()
+    path = new_revision(
+        MIGRATIONS, settings.database_url, settings.db_schema, message, autogenerate=autogenerate
+    )
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
 def simulate(
     leads: Annotated[Path, typer.Argument(exists=True, help="CSV of historic leads")],
     locations: Annotated[Path, typer.Argument(exists=True, help="CSV of locations")],
