@@ -1,9 +1,8 @@
 -- Pre-signed webhook bodies, one per request (so every request is a new webhookId, not a duplicate).
--- BODIES: file of "signature<TAB>body" lines. RATE_DELAY_MS: per-connection pause (paced runs).
+-- BODIES: file of "signature<TAB>body" lines. Closed loop (max throughput); openloop.py paces.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local bodies, sigs, i, n = {}, {}, 0, 0
-local delay_ms = tonumber(os.getenv("RATE_DELAY_MS") or "0")
 
 function init(args)
   for line in io.lines(os.getenv("BODIES")) do
@@ -18,10 +17,6 @@ function request()
   i = i % n + 1
   wrk.headers["x-ghl-signature"] = sigs[i]
   return wrk.format(nil, nil, nil, bodies[i])
-end
-
-if delay_ms > 0 then
-  function delay() return delay_ms end
 end
 
 function done(summary, latency, requests)

@@ -30,8 +30,12 @@ class WebhookDeduplicator:
         """One round trip: SET NX GET returns the previous value when the key already existed."""
         try:
             key = self._key(webhook_id)
+            # execute_command, not pipe.set(): redis-py's argument-checking wrapper around set()
+            # cost more CPU than the command's own packing. get=True: the reply is the old value.
             previous = await self._batch.run(
-                lambda pipe: pipe.set(key, IN_FLIGHT, nx=True, get=True, ex=self._in_flight_ttl_s)
+                lambda pipe: pipe.execute_command(
+                    "SET", key, IN_FLIGHT, "NX", "GET", "EX", self._in_flight_ttl_s, get=True
+                )
             )
         except (RedisError, OSError) as exc:
             log.warning("dedup_unavailable", op="claim", error=repr(exc))
@@ -44,7 +48,9 @@ class WebhookDeduplicator:
         """Queued with the next pipeline, not awaited. If it fails (logged), the event is on the
         topic already: the claim expires, a later copy is published again and deduped downstream."""
         key = self._key(webhook_id)
-        self._batch.submit(lambda pipe: pipe.set(key, PUBLISHED, ex=self._published_ttl_s))
+        self._batch.submit(
+            lambda pipe: pipe.execute_command("SET", key, PUBLISHED, "EX", self._published_ttl_s)
+        )
 
     async def drain(self) -> None:
         """Send the queued confirmations (shutdown, before Redis closes)."""

@@ -3,7 +3,8 @@
 Each round trip from redis-py costs far more client CPU than the command itself (connection
 checkout, socket write, wake-up, parse); under load dozens of requests claim or confirm in the
 same turn, so one pipeline serves them all. Commands whose reply nobody waits for (``submit``)
-ride along with the next pipeline instead of paying a round trip of their own.
+do not start a pipeline of their own: they ride along with the next awaited command's, or go
+out after ``ride_along_s`` when none comes (under load there always is one).
 """
 
 from __future__ import annotations
@@ -23,34 +24,41 @@ Queue = Callable[[Pipeline], object]
 
 
 class PipelineBatcher:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, ride_along_s: float = 0.002) -> None:
         self._redis = redis
+        self._ride_along_s = ride_along_s
         self._pending: list[tuple[Queue, asyncio.Future[Any] | None]] = []
+        self._flush_soon = False  # a flush is scheduled for this turn
+        self._flush_later: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self, queue: Queue) -> Any:
         """``queue`` adds one command to the pipeline; returns that command's reply (or raises)."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._add(queue, future)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((queue, future))
+        if not self._flush_soon:
+            self._flush_soon = True
+            loop.call_soon(self._flush)
         return await future
 
     def submit(self, queue: Queue) -> None:
-        """Like ``run`` without waiting: sent with this turn's pipeline, a failure only logged."""
-        self._add(queue, None)
+        """Like ``run`` without waiting: sent with the next pipeline, a failure only logged."""
+        self._pending.append((queue, None))
+        if not self._flush_soon and self._flush_later is None:
+            self._flush_later = asyncio.get_running_loop().call_later(self._ride_along_s, self._flush)
 
     async def drain(self) -> None:
         """Send what is queued and wait for every pipeline in flight (shutdown)."""
-        if self._pending:
-            self._flush()
+        self._flush()
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _add(self, queue: Queue, future: asyncio.Future[Any] | None) -> None:
-        self._pending.append((queue, future))
-        if len(self._pending) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
-
     def _flush(self) -> None:
+        self._flush_soon = False
+        if self._flush_later is not None:
+            self._flush_later.cancel()
+            self._flush_later = None
         batch, self._pending = self._pending, []
         if not batch:
             return
