@@ -1,59 +1,11 @@
-"""US states (USPS codes): approximate geographic centroid and the main IANA timezone."""
+"""US states (USPS codes): approximate centroid and main IANA timezone, from the shared table in
+leadflow_common (the router geocodes with the same one)."""
 
 from __future__ import annotations
 
+from leadflow_common.us_states import US_STATES
+
 # code: (lat, lon, timezone)
 STATES: dict[str, tuple[float, float, str]] = {
-    "AL": (32.806, -86.791, "America/Chicago"),
-    "AK": (61.370, -152.404, "America/Anchorage"),
-    "AZ": (33.729, -111.431, "America/Phoenix"),
-    "AR": (34.970, -92.373, "America/Chicago"),
-    "CA": (36.116, -119.682, "America/Los_Angeles"),
-    "CO": (39.060, -105.311, "America/Denver"),
-    "CT": (41.598, -72.755, "America/New_York"),
-    "DE": (39.319, -75.507, "America/New_York"),
-    "DC": (38.897, -77.026, "America/New_York"),
-    "FL": (27.766, -81.687, "America/New_York"),
-    "GA": (33.040, -83.643, "America/New_York"),
-    "HI": (21.094, -157.498, "Pacific/Honolulu"),
-    "ID": (44.240, -114.479, "America/Boise"),
-    "IL": (40.349, -88.986, "America/Chicago"),
-    "IN": (39.849, -86.258, "America/Indiana/Indianapolis"),
-    "IA": (42.011, -93.210, "America/Chicago"),
-    "KS": (38.527, -96.726, "America/Chicago"),
-    "KY": (37.668, -84.670, "America/New_York"),
-    "LA": (31.169, -91.868, "America/Chicago"),
-    "ME": (44.694, -69.382, "America/New_York"),
-    "MD": (39.064, -76.802, "America/New_York"),
-    "MA": (42.230, -71.530, "America/New_York"),
-    "MI": (43.327, -84.536, "America/Detroit"),
-    "MN": (45.694, -93.900, "America/Chicago"),
-    "MS": (32.742, -89.679, "America/Chicago"),
-    "MO": (38.456, -92.288, "America/Chicago"),
-    "MT": (46.922, -110.454, "America/Denver"),
-    "NE": (41.125, -98.268, "America/Chicago"),
-    "NV": (38.314, -117.055, "America/Los_Angeles"),
-    "NH": (43.452, -71.564, "America/New_York"),
-    "NJ": (40.299, -74.521, "America/New_York"),
-    "NM": (34.841, -106.249, "America/Denver"),
-    "NY": (42.166, -74.948, "America/New_York"),
-    "NC": (35.630, -79.806, "America/New_York"),
-    "ND": (47.529, -99.784, "America/Chicago"),
-    "OH": (40.388, -82.765, "America/New_York"),
-    "OK": (35.565, -96.929, "America/Chicago"),
-    "OR": (44.572, -122.071, "America/Los_Angeles"),
-    "PA": (40.591, -77.210, "America/New_York"),
-    "RI": (41.681, -71.512, "America/New_York"),
-    "SC": (33.857, -80.945, "America/New_York"),
-    "SD": (44.300, -99.439, "America/Chicago"),
-    "TN": (35.748, -86.692, "America/Chicago"),
-    "TX": (31.054, -97.563, "America/Chicago"),
-    "UT": (40.150, -111.862, "America/Denver"),
-    "VT": (44.046, -72.711, "America/New_York"),
-    "VA": (37.769, -78.170, "America/New_York"),
-    "WA": (47.401, -121.490, "America/Los_Angeles"),
-    "WV": (38.491, -80.954, "America/New_York"),
-    "WI": (44.269, -89.616, "America/Chicago"),
-    "WY": (42.756, -107.302, "America/Denver"),
-    "PR": (18.221, -66.590, "America/Puerto_Rico"),
+    code: (s.lat, s.lon, s.timezone) for code, s in US_STATES.items()
 }
