@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from leadflow_common.events import (
     Envelope,
     LeadAssigned,
+    LeadReassigned,
     LeadSynced,
     LeadUnassigned,
     LocationActivated,
@@ -89,10 +90,16 @@ def ghl(event_type: str, at: datetime, body: Mapping[str, object]) -> Envelope:
 
 
 def generate(
-    seed: int, n_locations: int = 4, n_leads: int = 60, prefix: str | None = None, tag: str = ""
+    seed: int,
+    n_locations: int = 4,
+    n_leads: int = 60,
+    prefix: str | None = None,
+    tag: str = "",
+    reassign_rate: float = 0.15,
 ) -> Stream:
-    """Locations, leads routed to them (some unassigned), syncs, opportunity outcomes and
-    appointments from both the intake account and the locations' sub-accounts, unknown types."""
+    """Locations, leads routed to them (some unassigned, some re-routed by the SLA), syncs,
+    opportunity outcomes and appointments from both the intake account and the locations'
+    sub-accounts, unknown types."""
     rnd = random.Random(f"{seed}{tag}")
     prefix = prefix or f"S{seed}"
     begin = stream_start(seed)
@@ -132,7 +139,6 @@ def generate(
                 decided_at=decided,
             )
             stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(assigned, source="router")))
-            stream.count(owner, decided, leads=1, score_sum=score)
             synced_at = decided + timedelta(minutes=1)
             synced = LeadSynced(
                 lead_id=lead,
@@ -143,6 +149,10 @@ def generate(
             )
             stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(synced, source="router")))
             stream.count(owner, synced_at, synced=1)
+            if n_locations > 1 and rnd.random() < reassign_rate:
+                n, decided = _reroute(stream, lead, owner, decided, score, n_locations, prefix, rnd)
+                owner, ghl_id = f"{prefix}-{n:04d}", f"ghl-{prefix}-{n}"
+            stream.count(owner, decided, leads=1, score_sum=score)  # once, where the lead ends up
         else:
             unassigned = LeadUnassigned(
                 lead_id=lead,
@@ -154,31 +164,80 @@ def generate(
             )
             stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(unassigned, source="router")))
             stream.count(owner, decided, unassigned=1)
+        # a re-routed lead's outcomes come from its new sub-account or the intake account: either
+        # way they count where the lead ends up, whatever order they are applied in
         from_location = n and rnd.random() < 0.5
         account, contact = (ghl_id, f"lc-{lead}") if from_location else (INTAKE, lead)
-        at = decided + timedelta(hours=rnd.randrange(1, 30))
-        outcome = rnd.choice(("won", "lost", "open", None))
-        if outcome:
-            body: dict[str, object] = {
-                "locationId": account,
-                "id": f"opp-{lead}",
-                "contactId": contact,
-                "status": outcome,
-            }
-            stream.items.append(Item(GHL_EVENTS.name, contact, ghl("OpportunityStatusUpdate", at, body)))
-            if outcome in ("won", "lost"):
-                stream.count(owner, at, **{outcome: 1})
-        if rnd.random() < 0.4:
-            body = {
-                "locationId": account,
-                "appointment": {"id": f"apt-{lead}", "contactId": contact},
-            }
-            stream.items.append(Item(GHL_EVENTS.name, contact, ghl("AppointmentCreate", at, body)))
-            stream.count(owner, at, appointments=1)
-        if rnd.random() < 0.1:
-            body = {"locationId": account, "id": f"note-{lead}"}
-            stream.items.append(Item(GHL_EVENTS.name, contact, ghl("NoteCreate", at, body)))
+        _outcomes(stream, rnd, lead, owner, account, contact, decided + timedelta(hours=rnd.randrange(1, 30)))
     return stream
+
+
+def _outcomes(
+    stream: Stream, rnd: random.Random, lead: str, owner: str, account: str, contact: str, at: datetime
+) -> None:
+    """Opportunity outcomes, appointments and an unknown type from ``account`` about ``contact``."""
+    outcome = rnd.choice(("won", "lost", "open", None))
+    if outcome:
+        body: dict[str, object] = {
+            "locationId": account,
+            "id": f"opp-{lead}",
+            "contactId": contact,
+            "status": outcome,
+        }
+        stream.items.append(Item(GHL_EVENTS.name, contact, ghl("OpportunityStatusUpdate", at, body)))
+        if outcome in ("won", "lost"):
+            stream.count(owner, at, **{outcome: 1})
+    if rnd.random() < 0.4:
+        body = {
+            "locationId": account,
+            "appointment": {"id": f"apt-{lead}", "contactId": contact},
+        }
+        stream.items.append(Item(GHL_EVENTS.name, contact, ghl("AppointmentCreate", at, body)))
+        stream.count(owner, at, appointments=1)
+    if rnd.random() < 0.1:
+        body = {"locationId": account, "id": f"note-{lead}"}
+        stream.items.append(Item(GHL_EVENTS.name, contact, ghl("NoteCreate", at, body)))
+
+
+def _reroute(
+    stream: Stream,
+    lead: str,
+    owner: str,
+    decided: datetime,
+    score: float,
+    n_locations: int,
+    prefix: str,
+    rnd: random.Random,
+) -> tuple[int, datetime]:
+    """The router's SLA re-route: LeadReassigned, then LeadAssigned at the new location (the
+    breach and the reassignment count where the lead left)."""
+    n = rnd.choice([k for k in range(1, n_locations + 1) if f"{prefix}-{k:04d}" != owner])
+    at = decided + timedelta(minutes=rnd.randrange(16, 90))
+    target = f"{prefix}-{n:04d}"
+    moved = LeadReassigned(
+        lead_id=lead,
+        from_location_id=owner,
+        to_location_id=target,
+        reason="sla_breach: not worked within 15 business minutes",
+        attempt=1,
+        score=score,
+        decided_at=at,
+    )
+    stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(moved, source="router")))
+    stream.count(owner, at, sla_breaches=1, reassignments=1)
+    again = LeadAssigned(
+        lead_id=lead,
+        source_location_id=INTAKE,
+        location_id=target,
+        ghl_location_id=f"ghl-{prefix}-{n}",
+        rule="sla_reassign",
+        score=score,
+        geocode_method="zip",
+        capacity_date=at.date(),
+        decided_at=at,
+    )
+    stream.items.append(Item(LEADS_ASSIGNED.name, lead, Envelope.wrap(again, source="router")))
+    return n, at
 
 
 def shuffled_with_duplicates(stream: Stream, seed: int, duplicate_rate: float = 0.2) -> list[Item]:

@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 from asgi_lifespan import LifespanManager
 
+from analytics.consumer import CONSUMED_TOPICS
 from analytics.main import create_app
 from analytics.settings import AnalyticsSettings
 from leadflow_common.events.envelope import encode_envelope
@@ -21,8 +23,35 @@ from tests.support.kafka_io import produce
 TOKEN = "test-token"
 
 
+async def wait_for_topics(bootstrap: str, timeout_s: float = 20.0) -> None:
+    """Until the broker's metadata lists the consumed topics with a leader for every partition.
+
+    The module's topics are created just before its first test; a consumer that subscribes
+    while the broker's metadata still lacks them is assigned nothing until aiokafka's next
+    metadata refresh (minutes), so the test would wait for events that are never read."""
+    names = {t.name for t in CONSUMED_TOPICS}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            described = await admin.describe_topics(sorted(names))
+            ready = {
+                t["topic"]
+                for t in described
+                if t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+            }
+            if ready == names:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"topics not ready in {timeout_s}s: {sorted(names)}")
+    finally:
+        await admin.close()
+
+
 @asynccontextmanager
 async def running_app(settings: AnalyticsSettings) -> AsyncIterator[httpx.AsyncClient]:
+    await wait_for_topics(settings.kafka.bootstrap_servers)
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
         transport = httpx.ASGITransport(app=manager.app)

@@ -17,7 +17,9 @@ async def counters(
     table, bucket = (location_daily, "day") if daily else (location_hourly, "hour_utc")
     async with sessions() as session:
         rows = (await session.execute(select(table))).mappings().all()
-    return {(r["location_id"], r[bucket]): {n: r[n] for n in COUNTERS if r[n]} for r in rows}
+    # A row whose counters all net to zero (a lead moved away from its only hour) reads like no row.
+    out = {(r["location_id"], r[bucket]): {n: r[n] for n in COUNTERS if r[n]} for r in rows}
+    return {k: v for k, v in out.items() if v}
 
 
 async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:

@@ -43,7 +43,9 @@ def start_service(infra: Infra, settings: AnalyticsSettings) -> subprocess.Popen
 
 async def applied(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
-        return int((await session.execute(text("SELECT events_applied FROM projection_state"))).scalar() or 0)
+        return int(
+            (await session.execute(text("SELECT sum(events_applied) FROM projection_progress"))).scalar() or 0
+        )
 
 
 async def caught_up(settings: AnalyticsSettings) -> bool:

@@ -84,8 +84,9 @@ def test_unknown_types_are_skipped_and_malformed_ones_raise() -> None:
             "x",
             Envelope(event_type="LeadAssigned", source="t", payload={"lead_id": "x"}),
         )
-    with pytest.raises(ValueError):
-        translate(GHL_EVENTS.name, "x", ghl({"type": "OpportunityStatusUpdate", "monetaryValue": "lots"}))
+    # a GHL field of an unexpected shape is read as absent, never refused (GHL's 4xx is final)
+    odd = {"type": "OpportunityStatusUpdate", "monetaryValue": "lots", "status": "won", "locationId": "g"}
+    assert translate(GHL_EVENTS.name, "x", ghl(odd)).activities[0].deltas == {"won": 1.0}
 
 
 def test_locations_profiles_tombstones_and_onboarding_failures() -> None:

@@ -1,9 +1,11 @@
-"""The batch handler: translate the records, apply them in one transaction, then announce the change."""
+"""The batch handler: translate the records and apply them in one transaction.
+
+Nothing is announced after a batch: the response cache expires by TTL (bounded staleness), so a
+steady stream of batches does not empty it (see adapters/cache.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from analytics.adapters.projections import BatchOutcome, ProjectionStore
@@ -15,15 +17,12 @@ from leadflow_common.logging import get_logger
 
 log = get_logger(__name__)
 
-OnApplied = Callable[[BatchOutcome], Awaitable[None]]
-
 
 class BatchProjector:
-    """Turns a Kafka batch into projection rows; ``on_applied`` runs after the commit (cache bump)."""
+    """Turns a Kafka batch into projection rows."""
 
-    def __init__(self, store: ProjectionStore, on_applied: OnApplied | None = None) -> None:
+    def __init__(self, store: ProjectionStore) -> None:
         self._store = store
-        self._on_applied = on_applied
 
     async def __call__(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
         started = time.perf_counter()
@@ -42,8 +41,6 @@ class BatchProjector:
         if newest is not None and outcome.applied:
             FRESHNESS_SECONDS.set(max(0.0, (datetime.now(UTC) - newest).total_seconds()))
         log.debug("batch_applied", size=len(batch), seconds=round(elapsed, 4), **_fields(outcome))
-        if self._on_applied is not None and outcome.applied:
-            await self._on_applied(outcome)
 
 
 def _fields(outcome: BatchOutcome) -> dict[str, int]:

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from analytics.adapters.cache import ResponseCache
-from analytics.adapters.projections import BatchOutcome, ProjectionStore
+from analytics.adapters.projections import ProjectionStore
 from analytics.adapters.queries import AnalyticsQueries
 from analytics.api import build_router
 from analytics.consumer import subscribe_projector
@@ -50,14 +50,8 @@ def build_service(settings: AnalyticsSettings) -> Service:
     sessions = make_sessionmaker(engine)
     redis = make_redis(settings.redis)
     cache = ResponseCache(redis, settings.redis_prefix, settings.cache_ttl_s)
-
-    async def bump_version(_: BatchOutcome) -> None:
-        try:
-            await cache.bump()
-        except Exception as exc:  # the cache expires by TTL anyway; never fail a committed batch
-            log.warning("cache_bump_failed", error=repr(exc))
-
-    projector = BatchProjector(ProjectionStore(sessions, settings.consumer_group), bump_version)
+    store = ProjectionStore(sessions, settings.consumer_group, replica=settings.replica_id)
+    projector = BatchProjector(store)
     broker = make_broker(settings.kafka, settings.service_name)
     if settings.consume:
         subscribe_projector(broker, projector, settings)
@@ -100,7 +94,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     instrument_http(app)
     app.include_router(
         build_router(
-            AnalyticsQueries(make_sessionmaker(service.engine)),
+            AnalyticsQueries(make_sessionmaker(service.engine), settings.read_rollup),
             service.cache,
             settings.api_token.get_secret_value(),
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -17,12 +20,21 @@ class AnalyticsSettings(ServiceSettings):
     db_schema: str = "analytics"
     consumer_group: str = "analytics"
     consume: bool = Field(default=True, description="run the batch consumer inside the API process")
-    batch_max_records: int = Field(default=500, ge=1)
+    # not on the latency path: big batches, so per-batch round trips and commits amortise
+    batch_max_records: int = Field(default=2000, ge=1)
+    replica_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}",
+        description="names this process's projection_progress row",
+    )
     session_timeout_ms: int = Field(default=10_000, ge=6_000, description="Kafka group session timeout")
     api_token: SecretStr = SecretStr("dev-analytics-token")
     redis_prefix: str = Field(
         default="analytics", description="prefix of every Redis key (tests: per session)"
     )
-    cache_ttl_s: float = Field(default=5.0, ge=0)
+    cache_ttl_s: float = Field(default=5.0, ge=0, description="response cache TTL = bounded staleness")
+    read_rollup: bool = Field(
+        default=True,
+        description="whole UTC days from location_utc_daily; false: hourly rows only (bench baseline)",
+    )
     lag_interval_s: float = 15.0
     page_size_max: int = 200

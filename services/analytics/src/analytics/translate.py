@@ -5,9 +5,18 @@ a validation error, which the batch consumer turns into a dead letter for that r
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from analytics.domain.facts import UNASSIGNED, Activity, Facts, LeadRoute, LocationInfo, OnboardingState
+from analytics.domain.facts import (
+    UNASSIGNED,
+    Activity,
+    Facts,
+    LeadRoute,
+    LocationInfo,
+    OnboardingState,
+    lead_count,
+)
 from analytics.domain.speed import reassignment_deltas, touch_deltas
 from leadflow_common.events import (
     Envelope,
@@ -58,11 +67,13 @@ def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
             facts.leads.append(
                 LeadRoute(payload.lead_id, payload.decided_at, payload.location_id, payload.score)
             )
-            deltas = {"leads": 1.0, "score_sum": payload.score}
-            facts.activities.append(Activity(event_id, payload.decided_at, deltas, payload.location_id))
+            at, location = payload.decided_at, payload.location_id
+            facts.activities.append(_lead_counted(event_id, payload.lead_id, at, location, payload.score))
         case LeadUnassigned():
             facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, UNASSIGNED, payload.score))
-            facts.activities.append(Activity(event_id, payload.decided_at, {"unassigned": 1.0}, UNASSIGNED))
+            facts.activities.append(
+                _lead_counted(event_id, payload.lead_id, payload.decided_at, UNASSIGNED, payload.score)
+            )
         case LeadSynced():
             facts.leads.append(
                 LeadRoute(payload.lead_id, None, payload.location_id, None, payload.location_contact_id)
@@ -71,10 +82,7 @@ def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
                 Activity(event_id, payload.synced_at, {"synced": 1.0}, payload.location_id)
             )
         case LeadReassigned():
-            target = payload.to_location_id or UNASSIGNED
-            facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, target, payload.score))
-            deltas = reassignment_deltas(payload.reason, payload.to_location_id is not None)
-            facts.activities.append(Activity(event_id, payload.decided_at, deltas, payload.from_location_id))
+            _reassigned(payload, envelope, facts)
         case LeadWorked():
             seconds = (payload.worked_at - payload.assigned_at).total_seconds()
             deltas = touch_deltas(seconds, payload.within_sla)
@@ -95,6 +103,29 @@ def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
         case _:
             facts.skipped += 1
     return facts
+
+
+def _reassigned(payload: LeadReassigned, envelope: Envelope, facts: Facts) -> None:
+    """SLA counters at the location the lead left, and the move of its count to the new one."""
+    target = payload.to_location_id or UNASSIGNED
+    facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, target, payload.score))
+    deltas = reassignment_deltas(payload.reason, payload.to_location_id is not None)
+    event_id = str(envelope.event_id)
+    facts.activities.append(Activity(event_id, payload.decided_at, deltas, payload.from_location_id))
+    if payload.to_location_id is None or payload.score is not None:
+        # without a score the LeadAssigned that follows moves the count; the count has its own id
+        # because a parked activity is keyed by it
+        count_id = str(uuid.uuid5(envelope.event_id, "count"))
+        facts.activities.append(
+            _lead_counted(count_id, payload.lead_id, payload.decided_at, target, payload.score)
+        )
+
+
+def _lead_counted(
+    event_id: str, lead_id: str, at: datetime, location_id: str, score: float | None
+) -> Activity:
+    """A decision's count of the lead, kept only if it is the lead's newest (domain/moves.py)."""
+    return Activity(event_id, at, lead_count(location_id, score), location_id, counts_lead=lead_id)
 
 
 def _location(profile: LocationProfile, occurred_at: datetime) -> LocationInfo:

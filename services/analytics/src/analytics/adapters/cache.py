@@ -1,7 +1,10 @@
-"""Short-lived Redis cache of hot API responses, invalidated by a projection version counter.
+"""Short-lived Redis cache of hot API responses: bounded staleness, not invalidation per batch.
 
-The consumer bumps ``<prefix>:version`` after each committed batch; cache keys embed the version
-they were computed at, so a new projection makes every older entry unreachable at once."""
+An entry lives ``ttl_s`` (default 5 s), so a response is at most that much older than the
+projections; the consumer does not touch the cache, so a steady stream of batches (several a
+second under load) no longer empties it. Keys embed ``<prefix>:version``, which only
+``analytics rebuild`` bumps (a swapped schema makes every older entry unreachable at once).
+Single-key commands only (GET, SET, INCR): nothing here needs a Redis Cluster slot scan."""
 
 from __future__ import annotations
 

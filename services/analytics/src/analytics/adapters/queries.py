@@ -10,22 +10,45 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.domain.facts import COUNTERS, UNASSIGNED
-from analytics.domain.performance import LocationTotals
+from analytics.domain.performance import LocationTotals, split_window
 
+_COLUMNS = ", ".join(COUNTERS)
 _SUMS = ", ".join(f"sum({c}) AS {c}" for c in COUNTERS)
-_TOTALS_SQL = f"""
+_HOURS = f"SELECT location_id, {_COLUMNS} FROM location_hourly WHERE hour_utc >= :h0 AND hour_utc < :h1"
+_EDGE = f"SELECT location_id, {_COLUMNS} FROM location_hourly WHERE hour_utc >= :h2 AND hour_utc < :h3"
+_DAYS = f"SELECT location_id, {_COLUMNS} FROM location_utc_daily WHERE day_utc >= :d0 AND day_utc < :d1"
+# Whole UTC days come from the daily rollup, the partial days at the edges from the hourly rows.
+_TOTALS_SQL = """
 WITH w AS (
-    SELECT location_id, {_SUMS} FROM location_hourly
-    WHERE hour_utc >= :start AND hour_utc < :end GROUP BY location_id
+    SELECT location_id, {sums} FROM ({rows}) AS r GROUP BY location_id
 ), today AS (
     SELECT d.location_id, d.leads FROM location_daily d JOIN location_status s USING (location_id)
     WHERE s.timezone IS NOT NULL AND d.day = (now() AT TIME ZONE s.timezone)::date
 )
 SELECT s.location_id, s.name, s.region, s.state, s.status, s.onboarding_state, s.daily_capacity,
-       coalesce(today.leads, 0) AS assigned_today, {", ".join(f"w.{c}" for c in COUNTERS)}
+       coalesce(today.leads, 0) AS assigned_today, {columns}
 FROM location_status s LEFT JOIN w USING (location_id) LEFT JOIN today USING (location_id)
 WHERE s.timezone IS NOT NULL
 """
+_WITH_DAYS = _TOTALS_SQL.format(
+    sums=_SUMS,
+    rows=f"{_HOURS} UNION ALL {_EDGE} UNION ALL {_DAYS}",
+    columns=", ".join(f"w.{c}" for c in COUNTERS),
+)
+_HOURS_ONLY = _TOTALS_SQL.format(sums=_SUMS, rows=_HOURS, columns=", ".join(f"w.{c}" for c in COUNTERS))
+
+
+def _window_params(start: datetime, end: datetime, rollup: bool) -> tuple[str, dict[str, Any]]:
+    if not rollup:
+        return _HOURS_ONLY, {"h0": start, "h1": end}
+    parts = split_window(start, end)
+    (h0, h1), *edge = parts.hours
+    params: dict[str, Any] = {"h0": h0, "h1": h1}
+    if parts.days is None or not edge:
+        return _HOURS_ONLY, params
+    params |= {"h2": edge[0][0], "h3": edge[0][1], "d0": parts.days[0], "d1": parts.days[1]}
+    return _WITH_DAYS, params
+
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -37,17 +60,18 @@ class Freshness:
 
 
 class AnalyticsQueries:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], rollup: bool = True) -> None:
         self._sessions = sessions
+        self._rollup = rollup
 
     async def location_totals(
         self, start: datetime, end: datetime, filters: dict[str, str | None] | None = None
     ) -> list[LocationTotals]:
-        sql, params = _TOTALS_SQL, {"start": start, "end": end}
+        sql, params = _window_params(start, end, self._rollup)
         for column, value in (filters or {}).items():
             if value is not None:
                 sql += f" AND s.{column} = :{column}"
-                params[column] = value  # type: ignore[assignment]
+                params[column] = value
         async with self._sessions() as session:
             rows = (await session.execute(text(sql), params)).mappings().all()
         return [_totals(r) for r in rows]
@@ -57,8 +81,8 @@ class AnalyticsQueries:
             row = (
                 (
                     await session.execute(
-                        text(_TOTALS_SQL + " AND s.location_id = :id"),
-                        {"start": _EPOCH, "end": _EPOCH, "id": location_id},
+                        text(_HOURS_ONLY + " AND s.location_id = :id"),
+                        {"h0": _EPOCH, "h1": _EPOCH, "id": location_id},
                     )
                 )
                 .mappings()
@@ -88,7 +112,7 @@ class AnalyticsQueries:
         return float(value or 0.0)
 
     async def freshness(self) -> Freshness:
-        sql = "SELECT events_applied, newest_event_at FROM projection_state WHERE id = 1"
+        sql = "SELECT coalesce(sum(events_applied), 0), max(newest_event_at) FROM projection_progress"
         async with self._sessions() as session:
             row = (await session.execute(text(sql))).first()
         return Freshness(int(row[0]), row[1]) if row else Freshness(0, None)

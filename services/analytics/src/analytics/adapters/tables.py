@@ -42,6 +42,14 @@ location_daily = Table(
     Column("day", Date, primary_key=True),
     *_counter_columns(),
 )
+location_utc_daily = Table(
+    "location_utc_daily",
+    metadata,
+    Column("location_id", String(64), primary_key=True),
+    Column("day_utc", Date, primary_key=True),
+    *_counter_columns(),
+    Index("ix_location_utc_daily_day_utc", "day_utc"),
+)
 location_status = Table(
     "location_status",
     metadata,
@@ -65,8 +73,21 @@ leads = Table(
     Column("score", Float),
     Column("decided_at", DateTime(timezone=True)),
     Column("location_contact_id", String(64)),
+    # where the lead's own count (leads + score_sum, or unassigned) was added: see domain/moves.py
+    Column("counted_location_id", String(64)),
+    Column("counted_at", DateTime(timezone=True)),
+    Column("counted_score", Float),
     Index("ix_leads_location_contact_id", "location_contact_id"),
     Index("ix_leads_location_id", "location_id"),
+)
+lead_activities = Table(
+    "lead_activities",
+    metadata,
+    Column("event_id", UUID(as_uuid=False), primary_key=True),
+    Column("lead_id", String(64), nullable=False, index=True),
+    Column("location_id", String(64), nullable=False),  # where it is counted now: the lead's location
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("deltas", JSONB, nullable=False),
 )
 pending_events = Table(
     "pending_events",
@@ -78,10 +99,10 @@ pending_events = Table(
     Column("contact_id", String(64), index=True),
     Column("deltas", JSONB, nullable=False),
 )
-projection_state = Table(
-    "projection_state",
+projection_progress = Table(
+    "projection_progress",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("replica", String(200), primary_key=True),  # one row per consumer process: no hot row
     Column("events_applied", BigInteger, nullable=False, server_default="0"),
     Column("newest_event_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),

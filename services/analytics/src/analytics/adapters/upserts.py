@@ -1,169 +1,98 @@
-"""Idempotent-by-construction upserts of one batch's facts (each run inside the batch transaction)."""
+"""Idempotent-by-construction writes of one batch (each runs inside the batch transaction): one
+cached statement per table, rows passed as column arrays (see statements.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from functools import cache
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, case, func, or_, update
-from sqlalchemy.dialects.postgresql import Insert, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from asyncpg import Connection
 
-from analytics.adapters.tables import (
-    leads,
-    location_daily,
-    location_hourly,
-    location_status,
-    projection_state,
-)
+from analytics.adapters import statements as sql
 from analytics.domain.aggregate import Increments, merge_latest, merge_routes
-from analytics.domain.facts import COUNTERS, Facts, LocationInfo
-
-# Statements are built once and executed with a parameter list (executemany / insertmanyvalues):
-# compiling a fresh multi-VALUES statement per batch cost more than the database work.
+from analytics.domain.facts import COUNTERS, Facts
+from analytics.domain.moves import CountedLead
 
 
-@cache
-def _counter_upsert(table: Table, bucket: str) -> Insert:
-    """INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x"""
-    stmt = insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["location_id", bucket],
-        set_={name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
-    )
+def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Row tuples → one list per column (the unnest parameters)."""
+    return [[row[i] for row in rows] for i in range(width)] if rows else [[] for _ in range(width)]
 
 
-PROFILE_COLUMNS = (
-    "ghl_location_id",
-    "name",
-    "region",
-    "state",
-    "timezone",
-    "daily_capacity",
-    "status",
-    "profile_at",
-)
+async def claim(conn: Connection, group: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """The ids this group has not applied yet (their effects apply in this transaction)."""
+    if not event_ids:
+        return set()
+    rows = await conn.fetch(sql.CLAIM, group, list(dict.fromkeys(event_ids)))
+    return {uuid.UUID(bytes=r[0].bytes) for r in rows}
 
 
-@cache
-def _profile_upsert() -> Insert:
-    stmt, c = insert(location_status), location_status.c
-    return stmt.on_conflict_do_update(
-        index_elements=["location_id"],
-        set_={col: stmt.excluded[col] for col in PROFILE_COLUMNS},
-        where=or_(c.profile_at.is_(None), c.profile_at <= stmt.excluded.profile_at),
-    )
+async def upsert_counters(conn: Connection, increments: Increments) -> None:
+    await _add(conn, sql.HOURLY_UPSERT, increments.hourly)
+    await _add(conn, sql.DAILY_UPSERT, increments.daily)
+    await _add(conn, sql.UTC_DAILY_UPSERT, utc_days(increments.hourly))
 
 
-@cache
-def _onboarding_upsert() -> Insert:
-    stmt, c = insert(location_status), location_status.c
-    return stmt.on_conflict_do_update(
-        index_elements=["location_id"],
-        set_={
-            "onboarding_state": stmt.excluded.onboarding_state,
-            "onboarding_at": stmt.excluded.onboarding_at,
-        },
-        where=or_(c.onboarding_at.is_(None), c.onboarding_at <= stmt.excluded.onboarding_at),
-    )
+def utc_days(
+    hourly: Mapping[tuple[str, datetime], dict[str, float]],
+) -> dict[tuple[str, date], dict[str, float]]:
+    """The hourly increments summed per UTC day (the rollup the dashboard windows read)."""
+    days: dict[tuple[str, date], dict[str, float]] = {}
+    for (location, hour), values in hourly.items():
+        day = days.setdefault((location, hour.date()), dict.fromkeys(COUNTERS, 0.0))
+        for name, value in values.items():
+            day[name] += value
+    return days
 
 
-@cache
-def _lead_upsert() -> Insert:
-    stmt = insert(leads)
-    ex, c = stmt.excluded, leads.c
-    # Same rule as domain.aggregate.combine_routes: the newest decision wins; a sync only adds ids.
-    newer = ex.decided_at.is_not(None) & (c.decided_at.is_(None) | (ex.decided_at >= c.decided_at))
-    return stmt.on_conflict_do_update(
-        index_elements=["lead_id"],
-        set_={
-            "location_id": case((newer, ex.location_id), else_=func.coalesce(c.location_id, ex.location_id)),
-            "score": case((newer, ex.score), else_=c.score),
-            "decided_at": func.greatest(c.decided_at, ex.decided_at),
-            "location_contact_id": func.coalesce(ex.location_contact_id, c.location_contact_id),
-        },
-    )
+async def _add(conn: Connection, statement: str, rows: Mapping[tuple[str, Any], dict[str, float]]) -> None:
+    if not rows:
+        return
+    # sorted: concurrent consumers lock rows in the same order, so they cannot deadlock
+    ordered = sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+    params: list[list[Any]] = [[k[0] for k, _ in ordered], [k[1] for k, _ in ordered]]
+    params += [[v.get(name, 0.0) for _, v in ordered] for name in COUNTERS]
+    await conn.execute(statement, *params)
 
 
-def _profile_row(p: LocationInfo) -> dict[str, object]:
-    return {
-        "location_id": p.location_id,
-        "ghl_location_id": p.ghl_location_id,
-        "name": p.name,
-        "region": p.region,
-        "state": p.state,
-        "timezone": p.timezone,
-        "daily_capacity": p.daily_capacity,
-        "status": p.status,
-        "profile_at": p.at,
-    }
-
-
-async def upsert_counters(session: AsyncSession, increments: Increments) -> None:
-    await _add(session, location_hourly, "hour_utc", increments.hourly)
-    await _add(session, location_daily, "day", increments.daily)
-
-
-async def _add(
-    session: AsyncSession, table: Table, bucket: str, rows: Mapping[tuple[str, Any], dict[str, float]]
-) -> None:
-    if rows:
-        # sorted: concurrent consumers lock rows in the same order, so they cannot deadlock
-        values = [{"location_id": k[0], bucket: k[1], **v} for k, v in sorted(rows.items(), key=str)]
-        await session.execute(_counter_upsert(table, bucket), values)
-
-
-async def upsert_directory(session: AsyncSession, facts: Facts) -> None:
-    profiles = merge_latest(facts.locations, "location_id")
+async def upsert_directory(conn: Connection, facts: Facts, moved: Mapping[str, CountedLead]) -> None:
+    profiles = sorted(merge_latest(facts.locations, "location_id"), key=lambda p: p.location_id)
+    rows: list[tuple[Any, ...]]
     if profiles:
-        await session.execute(_profile_upsert(), [_profile_row(p) for p in profiles])
-    states = merge_latest(facts.onboarding, "location_id")
+        rows = [
+            (p.location_id, p.ghl_location_id, p.name, p.region, p.state, p.timezone,
+             p.daily_capacity, p.status, p.at)
+            for p in profiles
+        ]  # fmt: skip
+        await conn.execute(sql.PROFILE_UPSERT, *columns(rows, 9))
+    states = sorted(merge_latest(facts.onboarding, "location_id"), key=lambda s: s.location_id)
     if states:
-        await session.execute(
-            _onboarding_upsert(),
-            [
-                {
-                    "location_id": s.location_id,
-                    "name": s.location_id,
-                    "onboarding_state": s.state,
-                    "onboarding_at": s.at,
-                }
-                for s in states
-            ],
-        )
-    routes = merge_routes(facts.leads)
+        rows = [(s.location_id, s.state, s.at) for s in states]
+        await conn.execute(sql.ONBOARDING_UPSERT, *columns(rows, 3))
+    routes = sorted(merge_routes(facts.leads), key=lambda r: r.lead_id)
     if routes:
-        await session.execute(
-            _lead_upsert(),
-            [
-                {
-                    "lead_id": r.lead_id,
-                    "location_id": r.location_id,
-                    "score": r.score,
-                    "decided_at": r.at,
-                    "location_contact_id": r.location_contact_id,
-                }
-                for r in routes
-            ],
-        )
+        rows = []
+        for r in routes:
+            c = moved.get(r.lead_id)
+            rows.append(
+                (r.lead_id, r.location_id, r.score, r.at, r.location_contact_id,
+                 c.location_id if c else None, c.at if c else None, c.score if c else None)
+            )  # fmt: skip
+        await conn.execute(sql.LEAD_UPSERT, *columns(rows, 8))
     if facts.offboarded:
-        await session.execute(
-            update(location_status)
-            .where(location_status.c.location_id.in_(facts.offboarded))
-            .values(status="offboarded")
-        )
+        await conn.execute(sql.OFFBOARD, list(dict.fromkeys(facts.offboarded)))
 
 
-async def record_progress(session: AsyncSession, applied: int, newest: datetime | None) -> None:
-    c = projection_state.c
-    await session.execute(
-        update(projection_state)
-        .where(c.id == 1)
-        .values(
-            events_applied=c.events_applied + applied,
-            newest_event_at=func.greatest(c.newest_event_at, newest),
-            updated_at=func.now(),
-        )
-    )
+async def load_counted(conn: Connection, lead_ids: Sequence[str]) -> dict[str, CountedLead]:
+    """Where these leads are counted now (locked until the batch commits)."""
+    if not lead_ids:
+        return {}
+    rows = await conn.fetch(sql.COUNTED, sorted(set(lead_ids)))
+    return {r[0]: CountedLead(r[1], r[2], r[3]) for r in rows}
+
+
+async def record_progress(conn: Connection, replica: str, applied: int, newest: datetime | None) -> None:
+    if applied:
+        await conn.execute(sql.PROGRESS, replica, applied, newest)

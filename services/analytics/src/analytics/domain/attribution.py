@@ -18,6 +18,7 @@ class Directory:
     timezones: dict[str, str] = field(default_factory=dict)
     by_ghl_id: dict[str, str] = field(default_factory=dict)
     lead_locations: dict[str, str] = field(default_factory=dict)
+    contact_leads: dict[str, str] = field(default_factory=dict)  # source or synced contact id → lead
 
     def timezone(self, location_id: str) -> str | None:
         if location_id == UNASSIGNED:
@@ -37,6 +38,18 @@ def resolve(activity: Activity, directory: Directory) -> str | None:
     return location
 
 
+def attributed_lead(activity: Activity, directory: Directory) -> str | None:
+    """The lead whose location the activity was attributed to (intake-account events), if any:
+    such an activity follows the lead when it moves (domain/moves.py)."""
+    if activity.location_id is not None:
+        return None
+    if activity.ghl_location_id is not None and activity.ghl_location_id in directory.by_ghl_id:
+        return None
+    if activity.contact_id is None or activity.contact_id not in directory.lead_locations:
+        return None
+    return directory.contact_leads.get(activity.contact_id)
+
+
 def split_resolved(
     activities: Iterable[Activity], directory: Directory
 ) -> tuple[list[tuple[Activity, str]], list[Activity]]:
@@ -50,3 +63,15 @@ def split_resolved(
         else:
             resolved.append((activity, location))
     return resolved, parked
+
+
+def lead_attributed(
+    resolved: Iterable[tuple[Activity, str]], directory: Directory
+) -> list[tuple[Activity, str, str]]:
+    """(activity, lead, location) of the resolved activities that were attributed through a lead."""
+    out = []
+    for activity, location in resolved:
+        lead = attributed_lead(activity, directory)
+        if lead is not None:
+            out.append((activity, lead, location))
+    return out

@@ -32,7 +32,9 @@ class Activity:
 
     ``location_id`` names the location directly (routing decisions, onboarding); otherwise the
     location is found from ``ghl_location_id`` (a franchise sub-account) or, for an intake
-    account, through the lead table by ``contact_id``."""
+    account, through the lead table by ``contact_id``. ``counts_lead`` marks a routing decision's
+    count of the lead itself (leads + score_sum, or unassigned): only the lead's newest decision
+    keeps it, see domain/moves.py."""
 
     event_id: str
     at: datetime
@@ -40,6 +42,14 @@ class Activity:
     location_id: str | None = None
     ghl_location_id: str | None = None
     contact_id: str | None = None
+    counts_lead: str | None = None
+
+
+def lead_count(location_id: str, score: float | None) -> dict[str, float]:
+    """The counters one routed lead adds where it is counted."""
+    if location_id == UNASSIGNED:
+        return {"unassigned": 1.0}
+    return {"leads": 1.0, "score_sum": score or 0.0}
 
 
 @dataclass(frozen=True, slots=True)

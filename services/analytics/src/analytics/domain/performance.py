@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from analytics.domain.derived import Derived, derive, unassigned_rate
 from analytics.domain.facts import COUNTERS
@@ -114,3 +114,28 @@ def overview(rows: list[LocationTotals], unassigned: float, hours: float, k: int
 
 def window_hours(start: datetime, end: datetime) -> float:
     return max((end - start).total_seconds() / 3600.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowParts:
+    """A window split into whole UTC days (read from the daily rollup) and the hours at its edges.
+
+    Summing ``hours`` from the hourly rows and ``days`` from the rollup gives exactly what summing
+    every hourly row in [start, end) gives, with up to 24x fewer rows read."""
+
+    hours: tuple[tuple[datetime, datetime], ...]
+    days: tuple[date, date] | None
+
+
+def split_window(start: datetime, end: datetime) -> WindowParts:
+    first = _midnight(start)
+    if first < start:
+        first += timedelta(days=1)
+    last = _midnight(end)
+    if first >= last:
+        return WindowParts(((start, end),), None)
+    return WindowParts(((start, first), (last, end)), (first.date(), last.date()))
+
+
+def _midnight(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
