@@ -51,12 +51,13 @@ class Sim:
         self.log.clear()
 
 
-def get_sim(request: Request) -> Sim:
+# async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request
+async def get_sim(request: Request) -> Sim:
     sim: Sim = request.app.state.sim
     sim.world.settle()
     return sim
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     principal: Principal = request.scope["state"]["principal"]
     return principal

@@ -8,6 +8,7 @@ import httpx
 from redis.asyncio import Redis
 
 from leadflow_common.ghl.errors import GhlAuthError
+from leadflow_common.ghl.pools import PooledTransport
 from leadflow_common.ghl.ratelimit import RedisRateLimiter
 from leadflow_common.ghl.settings import GhlSettings
 from leadflow_common.ghl.tokens import LocationTokens
@@ -21,7 +22,7 @@ class GhlClientBase:
             base_url=settings.base_url,
             timeout=settings.timeout_s,
             headers={"Version": settings.version, "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=settings.max_connections),
+            transport=PooledTransport(settings.max_connections),
         )
         self.limiter = RedisRateLimiter(redis, settings)
         self._transport = Transport(settings, self.limiter, self._http)

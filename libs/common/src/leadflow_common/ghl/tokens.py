@@ -21,6 +21,9 @@ class LocationTokens:
         self._fetch = fetch
         self._local: dict[str, tuple[str, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # bounded like the limiter's calls: a cold start of a batch touching a hundred
+        # sub-accounts must not open a Redis connection per sub-account (the pool has a cap)
+        self._redis_slots = asyncio.Semaphore(settings.redis_concurrency)
 
     def _key(self, location_id: str) -> str:
         return f"{self._settings.redis_prefix}:token:{self._settings.app_id}:{location_id}"
@@ -34,7 +37,10 @@ class LocationTokens:
             if cached and cached[1] > time.time():
                 return cached[0]
             key = self._key(location_id)
-            raw, ttl_ms = await asyncio.gather(self._redis.get(key), self._redis.pttl(key))
+            async with self._redis_slots, self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(key)
+                pipe.pttl(key)
+                raw, ttl_ms = await pipe.execute()
             if raw is not None and ttl_ms > 0:
                 token = raw.decode() if isinstance(raw, bytes) else str(raw)
                 self._local[location_id] = (token, time.time() + ttl_ms / 1000)
@@ -45,10 +51,12 @@ class LocationTokens:
                 if expires_in > 2 * EXPIRY_MARGIN_S
                 else max(1, expires_in // 2)
             )
-            await self._redis.set(key, token, ex=ttl)
+            async with self._redis_slots:
+                await self._redis.set(key, token, ex=ttl)
             self._local[location_id] = (token, time.time() + ttl)
             return token
 
     async def invalidate(self, location_id: str) -> None:
         self._local.pop(location_id, None)
-        await self._redis.delete(self._key(location_id))
+        async with self._redis_slots:
+            await self._redis.delete(self._key(location_id))

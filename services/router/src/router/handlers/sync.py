@@ -14,6 +14,7 @@ the benchmark's in-run baseline.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class SyncHandler:
         ]
         if not events:
             return
+        started = time.perf_counter()
         lead_ids = list({e.lead_id for e in events})
         async with self.sessions() as session:
             current = await sync_store.current_locations(session, lead_ids)
@@ -67,7 +69,9 @@ class SyncHandler:
         for event in plan.stale:
             metrics.SYNCS.labels("skipped_stale").inc()
             log.info("sync_skipped_stale", lead_id=event.lead_id, location_id=event.location_id)
+        read_s = time.perf_counter() - started
         outcomes = await asyncio.gather(*(self._copy(e) for e in plan.apply), return_exceptions=True)
+        ghl_s = time.perf_counter() - started - read_s
         applied: list[tuple[LeadAssigned, SyncRow]] = []
         failed: list[FailedLead] = []
         for event, outcome in zip(plan.apply, outcomes, strict=True):
@@ -84,6 +88,11 @@ class SyncHandler:
             metrics.SYNCS.labels("ok").inc(len(applied))
         confirmed = plan.done + [(e, stored.get(e.lead_id, row)) for e, row in applied]
         await self._publish_all(self._synced(event, row) for event, row in confirmed)
+        log.info(
+            "sync_batch", records=len(batch), applied=len(applied), confirmed=len(plan.done),
+            failed=len(failed), read_ms=round(read_s * 1000, 1), ghl_ms=round(ghl_s * 1000, 1),
+            total_ms=round((time.perf_counter() - started) * 1000, 1),
+        )  # fmt: skip
         if failed:
             metrics.SYNCS.labels("failed").inc(len(failed))
             raise_for_failures(failed, total=len(plan.apply))
