@@ -15,10 +15,10 @@ import argparse
 import asyncio
 import statistics
 import time
-from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.types import Message
 
 from leadflow_common.http import instrument_http
 
@@ -37,12 +37,12 @@ def make_app(instrumented: bool) -> FastAPI:
 
 async def drive(app: FastAPI, requests: int) -> float:
     """Seconds per request for ``requests`` sequential GETs straight into the ASGI app."""
-    messages: list[dict[str, Any]] = []
+    messages: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         messages.append(message)
 
     started = time.perf_counter()
