@@ -5,7 +5,8 @@ Loopback only; every request is a pre-signed body with a new webhookId. Per targ
    µs per request from /proc (the figure that survives a loaded machine);
 2. open loop: ``openloop.py`` sends at a constant ``--rate`` and measures latency from each
    request's scheduled time (no coordinated omission);
-3. ingest only: a third wrk run under py-spy, its samples attributed to stages (µs per request).
+3. ingest only: a third wrk run under py-spy, its samples attributed to stages (µs per request),
+   and ``stage_costs.py``: each stage's CPU alone, in-process, without sampling (see there).
 Needs devstack's Kafka and Redis (``uv run devstack up``); installs wrk (Debian package) and
 py-spy (PyPI, through uv) when missing.
 
@@ -34,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition  # noqa: E402
 from aiokafka.admin import AIOKafkaAdminClient  # noqa: E402
 
 from bench.ingest import stages  # noqa: E402
+from bench.support.cpu import CpuMeter  # noqa: E402
 from leadflow_common.kafka.admin import ensure_topics  # noqa: E402
 from leadflow_common.settings import KafkaSettings  # noqa: E402
 from leadflow_common.topics import GHL_EVENTS  # noqa: E402
@@ -110,12 +112,6 @@ def start_server(spec: list[str], port: int, env: dict[str, str]) -> subprocess.
     raise RuntimeError(f"{spec} did not start")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU the process used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def wrk(port: int, bodies: Path, connections: int, seconds: int) -> dict[str, float]:
     env = {**os.environ, "BODIES": str(bodies)}
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(HERE / "wrk.lua")]
@@ -133,9 +129,16 @@ def wrk(port: int, bodies: Path, connections: int, seconds: int) -> dict[str, fl
 def measured_wrk(
     proc: subprocess.Popen[bytes], port: int, bodies: Path, seconds: int, connections: int = 64
 ) -> dict[str, float]:
-    before = cpu_seconds(proc.pid)
+    """wrk's figures plus CPU µs per request of the server, Kafka and Redis (shared servers: what
+    other work on the machine makes them do is counted too)."""
+    meter = CpuMeter.with_infra({"server": [proc.pid]})
+    meter.start()
     result = wrk(port, bodies, connections, seconds)
-    result["cpu_us"] = 1e6 * (cpu_seconds(proc.pid) - before) / max(result["requests"], 1)
+    used = meter.stop()
+    requests = max(result["requests"], 1)
+    result["cpu_us"] = 1e6 * used["server"] / requests
+    result["kafka_us"] = 1e6 * used.get("kafka", 0.0) / requests
+    result["redis_us"] = 1e6 * used.get("redis", 0.0) / requests
     return result
 
 
@@ -143,6 +146,12 @@ def open_loop(port: int, bodies: Path, rate: int, seconds: int) -> dict[str, obj
     command = [sys.executable, str(HERE / "openloop.py"), "--port", str(port), "--bodies", str(bodies)]
     command += ["--rate", str(rate), "--seconds", str(seconds)]
     out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def stage_costs(env: dict[str, str]) -> dict[str, float]:
+    command = [sys.executable, str(HERE / "stage_costs.py"), "3000"]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
@@ -201,11 +210,24 @@ async def drop_topic(bootstrap: str, topic: str) -> None:
         await admin.close()
 
 
-def print_tables(rows: list[Row], rate: int, on_topic: int) -> None:
+def print_stage_costs(costs: dict[str, float], server_cpu_us: float) -> None:
+    whole = costs.pop("whole request without the HTTP server")
+    print("\ningest: CPU per webhook of each stage alone, in-process (stage_costs.py; real Redis, Kafka)")
+    print(f"{'stage':44} {'us/req':>7}")
+    for stage, us in costs.items():
+        print(f"{stage:44} {us:7.0f}")
+    print(f"{'rest of the use case (endpoint, handler, awaits)':44} {whole - sum(costs.values()):7.0f}")
+    print(f"{'= whole request through IngestApp, no HTTP':44} {whole:7.0f}")
+    print(f"{'HTTP server (wrk run server CPU - the above)':44} {server_cpu_us - whole:7.0f}")
+
+
+def print_tables(rows: list[Row], rate: int, on_topic: int, load: tuple[float, float]) -> None:
     base = rows[0].peak["requests"] / rows[0].peak["seconds"]
     print(
-        f"\n{'target':32} {'max req/s':>9} {'x raw':>6} {'CPU us/req':>10} {'p99 ms':>7} | open loop "
-        f"@{rate}/s: {'ok/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} {'non-2xx':>7}"
+        f"\n{'':32} {'closed loop, wrk -c64':^30} {'CPU us/req':^20} | {'open loop @' + str(rate) + '/s':^40}"
+        f"\n{'target':32} {'max req/s':>9} {'x raw':>6} {'p50 ms':>6} {'p99 ms':>6} {'server':>6} "
+        f"{'Kafka':>6} {'Redis':>6} | {'ok/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
+        f"{'non-2xx':>7}"
     )
     for row in rows:
         rps = row.peak["requests"] / row.peak["seconds"]
@@ -215,12 +237,14 @@ def print_tables(rows: list[Row], rate: int, on_topic: int) -> None:
         bad = sum(n for s, n in statuses.items() if s != "200") + int(str(o["errors"]))
         bad += int(row.peak["non2xx"] + row.peak["errors"])
         print(
-            f"{row.name:32} {rps:9.0f} {rps / base:6.2f} {row.peak['cpu_us']:10.0f} "
-            f"{row.peak['p99_us'] / 1000:7.2f} | {'':>19} {float(str(o['ok_per_s'])):6.0f} "
+            f"{row.name:32} {rps:9.0f} {rps / base:6.2f} {row.peak['p50_us'] / 1000:6.1f} "
+            f"{row.peak['p99_us'] / 1000:6.1f} {row.peak['cpu_us']:6.0f} {row.peak['kafka_us']:6.0f} "
+            f"{row.peak['redis_us']:6.0f} | {float(str(o['ok_per_s'])):6.0f} "
             f"{float(str(o['p50_ms'])):7.2f} {float(str(o['p99_ms'])):7.2f} {float(str(o['p999_ms'])):7.2f} "
             f"{float(str(o['max_ms'])):7.1f} {bad:7d}"
         )
     print(f"\nrecords on ghl.events.v1 after the ingest runs (warm-up included): {on_topic}")
+    print(f"1-minute load average at start / end: {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} CPUs")
     sampled = next((r for r in rows if r.stages), None)
     if sampled is None:
         return
@@ -248,13 +272,17 @@ def main() -> None:
     os.environ["KAFKA_TOPIC_NAMESPACE"] = namespace
     bootstrap = KafkaSettings().bootstrap_servers
     asyncio.run(ensure_topics(bootstrap, [GHL_EVENTS]))
+    load_at_start = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             rows = bench(args, env, Path(tmp))
         on_topic = asyncio.run(records_on(bootstrap, GHL_EVENTS.name))
+        costs = stage_costs(env) if args.profile else {}
     finally:
         asyncio.run(drop_topic(bootstrap, GHL_EVENTS.name))
-    print_tables(rows, args.rate, on_topic)
+    print_tables(rows, args.rate, on_topic, (load_at_start, os.getloadavg()[0]))
+    if costs:
+        print_stage_costs(costs, rows[-1].peak["cpu_us"])
 
 
 if __name__ == "__main__":
