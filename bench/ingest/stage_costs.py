@@ -90,7 +90,9 @@ async def measure(count: int) -> dict[str, float]:
     )
     costs["envelope (spliced) + headers"] = cpu_us_per(
         count,
-        lambda: [(encode_webhook_envelope(h, now, None), envelope_headers(h, None)) for h in hooks] and None,
+        lambda: (
+            [(encode_webhook_envelope(h, now, None), envelope_headers(h, now, None)) for h in hooks] and None
+        ),
     )
     setup_tracing("ingest-bench")
     app = IngestApp(FastAPI(), WebhookEndpoint(None, InFlight(), 1, 1))  # type: ignore[arg-type]

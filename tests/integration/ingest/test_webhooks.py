@@ -40,7 +40,12 @@ async def test_signed_contact_sent_twice_is_on_the_topic_exactly_once(
     assert record["event_type"] == "ContactCreate"
     assert record["payload"] == body
     assert record["source"] == "ingest"
-    assert record["headers"]["event_id"] == event_id
+    assert record["headers"]["event_id"] == record["headers"]["ce_id"] == event_id
+    assert (record["headers"]["ce_type"], record["headers"]["ce_source"]) == (
+        "ContactCreate",
+        "leadflow/ingest",
+    )
+    assert record["headers"]["traceparent"] == record["trace"]
 
 
 async def test_legacy_rsa_signed_and_unknown_type_are_accepted(

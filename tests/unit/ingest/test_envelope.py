@@ -10,6 +10,7 @@ from ingest.domain.envelope import encode_webhook_envelope, envelope_headers
 from ingest.domain.webhook import FreshnessWindow, build_webhook
 from leadflow_common.events.envelope import decode_envelope
 from leadflow_common.events.ghl import ContactEvent
+from leadflow_common.kafka.publisher import envelope_headers as common_envelope_headers
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
@@ -42,14 +43,21 @@ def test_without_timestamp_occurred_at_is_the_produce_time_and_trace_may_be_abse
     assert envelope.event_type == "Unknown"
 
 
-def test_headers_name_the_event_and_its_trace() -> None:
+def test_headers_are_the_ones_every_other_envelope_carries() -> None:
+    """Same names and values as the shared publisher writes (CloudEvents binding included)."""
     hook = build_webhook(RAW, NOW, FreshnessWindow())
-    headers = dict(envelope_headers(hook, TRACE))
-    assert headers == {
-        "event_type": b"ContactCreate",
-        "event_id": str(hook.event_id).encode(),
-        "schema_version": b"1",
-        "source": b"ingest",
-        "traceparent": TRACE.encode(),
-    }
-    assert "traceparent" not in dict(envelope_headers(hook, None))
+    envelope = decode_envelope(encode_webhook_envelope(hook, NOW, TRACE))
+    ours = {name: value.decode() for name, value in envelope_headers(hook, NOW, TRACE)}
+    assert ours == common_envelope_headers(envelope)
+    assert (ours["ce_id"], ours["ce_source"], ours["traceparent"]) == (
+        str(hook.event_id),
+        "leadflow/ingest",
+        TRACE,
+    )
+
+
+def test_without_trace_no_traceparent_and_ce_time_is_the_produce_time() -> None:
+    hook = build_webhook(b'{"type":"X"}', NOW, FreshnessWindow())
+    headers = dict(envelope_headers(hook, NOW, None))
+    assert "traceparent" not in headers
+    assert headers["ce_time"] == NOW.isoformat().encode()

@@ -38,12 +38,14 @@ class WebhookPublisher:
         A send cut off by the deadline may still land later: the same event_id then reaches
         consumers twice, which they deduplicate; answering 429 makes GHL retry, so nothing is lost.
         """
-        value = encode_webhook_envelope(webhook, datetime.now(UTC), trace)
+        now = datetime.now(UTC)
+        value = encode_webhook_envelope(webhook, now, trace)
+        headers = envelope_headers(webhook, now, trace)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout_s):
                 ack = await self._producer().send(
-                    self._topic, value, key=webhook.key.encode(), headers=envelope_headers(webhook, trace)
+                    self._topic, value, key=webhook.key.encode(), headers=headers
                 )
                 await ack
         except TimeoutError as exc:
