@@ -16,6 +16,7 @@ from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
 from leadflow_common.logging import configure_logging, get_logger
 from leadflow_common.redis import redis_ready
+from leadflow_common.runtime import freeze_startup_heap
 from leadflow_common.telemetry import setup_tracing
 from router.api import api
 from router.consumer import subscribe
@@ -59,6 +60,7 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
     await svc.decider.refresh_timezones()
     await svc.locations.refresh()
     subscribe(svc.broker, settings.kafka, svc.routing, svc.batch_routing, svc.directory, svc.sync)
+    freeze_startup_heap()
     await svc.broker.start()
     groups = [ROUTING_GROUP, DIRECTORY_GROUP] + ([SYNC_GROUP] if svc.sync else [])
     lag = LagExporter(settings.kafka.bootstrap_servers, groups)

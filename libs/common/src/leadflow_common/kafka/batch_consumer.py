@@ -1,4 +1,5 @@
-"""The one consumer loop of the platform, on aiokafka directly (docs/decisions/0005).
+"""The one consumer loop of the platform, on aiokafka directly
+(docs/decisions/kafka-batch-consumer.md).
 
 Each poll returns up to ``max_records`` records of the assigned partitions; the batch is applied
 (by the policy in consumer.py), partitions with records that must be read again are rewound to

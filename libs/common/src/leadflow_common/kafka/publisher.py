@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 
-from leadflow_common.events.envelope import Envelope, EventPayload, encode_envelope
+from leadflow_common.events.envelope import (
+    Envelope,
+    EventPayload,
+    OutgoingEvent,
+    encode_envelope,
+    encode_outgoing,
+    utc_now,
+)
 from leadflow_common.kafka.broker import broker_producer
 from leadflow_common.telemetry import current_traceparent, inject_trace_headers
 from leadflow_common.topics import TopicSpec
@@ -15,26 +23,31 @@ from leadflow_common.topics import TopicSpec
 CLOUDEVENTS_SPEC_VERSION = "1.0"
 
 
-def envelope_headers(envelope: Envelope) -> dict[str, str]:
-    """The envelope's identity in the headers, also as the CloudEvents Kafka binding (binary
-    mode ``ce_*`` attributes) so generic tools can read every event without our models."""
-    event_id = str(envelope.event_id)
+def identity_headers(event_type: str, event_id: str, schema_version: int, source: str,
+                     occurred_at: datetime, trace: str | None) -> dict[str, str]:  # fmt: skip
+    """An event's identity in the headers, also as the CloudEvents Kafka binding (binary mode
+    ``ce_*`` attributes) so generic tools can read every event without our models."""
     headers: dict[str, str] = {
-        "event_type": envelope.event_type,
+        "event_type": event_type,
         "event_id": event_id,
-        "schema_version": str(envelope.schema_version),
-        "source": envelope.source,
+        "schema_version": str(schema_version),
+        "source": source,
         "ce_specversion": CLOUDEVENTS_SPEC_VERSION,
         "ce_id": event_id,
-        "ce_type": envelope.event_type,
-        "ce_source": f"leadflow/{envelope.source}",
-        "ce_time": envelope.occurred_at.isoformat(),
+        "ce_type": event_type,
+        "ce_source": f"leadflow/{source}",
+        "ce_time": occurred_at.isoformat(),
         "content-type": "application/json",
     }
     inject_trace_headers(headers)
-    if "traceparent" not in headers and envelope.trace:
-        headers["traceparent"] = envelope.trace
+    if "traceparent" not in headers and trace:
+        headers["traceparent"] = trace
     return headers
+
+
+def envelope_headers(envelope: Envelope) -> dict[str, str]:
+    return identity_headers(envelope.event_type, str(envelope.event_id), envelope.schema_version,
+                            envelope.source, envelope.occurred_at, envelope.trace)  # fmt: skip
 
 
 class EventPublisher:
@@ -70,6 +83,21 @@ class EventPublisher:
         """Send every (key, envelope) without awaiting each, then await all acks (raises the
         first failure: the caller must then treat the whole batch as not published)."""
         futures = [await self._send(topic, key, envelope) for key, envelope in items]
+        if futures:
+            await asyncio.gather(*futures)
+
+    async def publish_events(self, topic: TopicSpec, events: Iterable[OutgoingEvent]) -> None:
+        """Like ``publish_many`` for events whose payload is already a JSON-ready dict: encoded
+        once with orjson (no pydantic on the way out), all sent, then all acks awaited."""
+        producer = broker_producer(self._broker)
+        now = utc_now()
+        futures = []
+        for event in events:
+            value = encode_outgoing(event, self._source, now)
+            headers = identity_headers(event.event_type, str(event.event_id), event.schema_version,
+                                       self._source, event.occurred_at or now, event.trace)  # fmt: skip
+            encoded = [(name, v.encode()) for name, v in headers.items()]
+            futures.append(await producer.send(topic.name, value, key=event.key.encode(), headers=encoded))
         if futures:
             await asyncio.gather(*futures)
 

@@ -36,6 +36,57 @@ def route_candidates(candidates: tuple[Candidate, ...] | list[Candidate]) -> lis
     ]
 
 
+def candidate_dicts(candidates: tuple[Candidate, ...] | list[Candidate]) -> list[dict[str, Any]]:
+    """``route_candidates`` as JSON-ready dicts (the hot path's payloads skip pydantic)."""
+    return [
+        {
+            "location_id": c.location_id,
+            "distance_miles": c.distance_miles,
+            "reserved_today": c.reserved,
+            "daily_capacity": c.daily_capacity,
+            "eligible": c.eligible,
+            "reason": None if c.eligible else _ineligible_reason(c.status),
+        }
+        for c in candidates
+    ]
+
+
+def decision_event(
+    row: dict[str, Any], candidates: list[dict[str, Any]], contact: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """(event type, payload) of ``decision_payload`` as a JSON-ready dict: the same document as
+    ``decision_payload(row, ...).model_dump(mode="json")`` (a unit test holds them equal)."""
+    common = {
+        "lead_id": row["lead_id"],
+        "source_location_id": row["source_location_id"],
+        "score": row["score"],
+        "geocode_method": row["geocode_method"],
+        "decided_at": row["decided_at"],
+        "candidates": candidates,
+    }
+    if row["location_id"] is None:
+        reason = row["reason"] or "unassigned"
+        return LeadUnassigned.EVENT_TYPE, {
+            **common,
+            "reason": reason,
+            "state": row["state"],
+            "reasons": [reason],
+        }
+    reasons = [f"rule {row['rule']}", f"geocoded by {row['geocode_method']}"]
+    if row.get("hours_note"):
+        reasons.append(row["hours_note"])
+    return LeadAssigned.EVENT_TYPE, {
+        **common,
+        "location_id": row["location_id"],
+        "ghl_location_id": row["ghl_location_id"],
+        "rule": row["rule"],
+        "distance_miles": row["distance_miles"],
+        "capacity_date": row["capacity_date"],
+        "reasons": reasons,
+        "contact": contact,
+    }
+
+
 def _ineligible_reason(status: str) -> str:
     if status == EXCLUDED:
         return "already_had_lead"

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from leadflow_common.events.envelope import Envelope, EventPayload
+from leadflow_common.events.envelope import Envelope, EventPayload, OutgoingEvent
 from leadflow_common.topics import TopicSpec
 
 
@@ -16,6 +16,8 @@ class Publisher(Protocol):
     async def publish(self, topic: TopicSpec, key: str, envelope: Envelope) -> None: ...
 
     async def publish_many(self, topic: TopicSpec, items: Iterable[tuple[str, Envelope]]) -> None: ...
+
+    async def publish_events(self, topic: TopicSpec, events: Iterable[OutgoingEvent]) -> None: ...
 
 
 @dataclass(frozen=True)

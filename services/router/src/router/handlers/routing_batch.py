@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from leadflow_common.db import transaction
-from leadflow_common.events.envelope import Envelope
+from leadflow_common.events.envelope import Envelope, OutgoingEvent
 from leadflow_common.events.ghl import ContactEvent
 from leadflow_common.events.leads import LeadContact
 from leadflow_common.kafka.dead_letter import ConsumedRecord
@@ -30,7 +30,7 @@ from router.domain.decision import RoutingDecision
 from router.domain.geocoding import geocode
 from router.domain.lead import Lead
 from router.domain.scoring import score_lead
-from router.handlers.events import assigned_event_id, decision_payload, route_candidates
+from router.handlers.events import assigned_event_id, candidate_dicts, decision_event
 from router.handlers.routing import ROUTABLE_TYPES, RoutingHandler, lead_from_contact
 from router.handlers.sla import TOUCH_TYPES
 from router.settings import ROUTING_GROUP
@@ -47,13 +47,19 @@ class _Arrival:
     event_ids: set[Any] = field(default_factory=set)
 
 
-def contact_snapshot(contact: ContactEvent) -> LeadContact:
-    return LeadContact.model_validate(contact.model_dump(by_alias=True, include=_CONTACT_ATTRS))
-
-
+# LeadContact field (GHL's name) -> ContactEvent attribute
 _CONTACT_ATTRS = {
-    name for name, f in ContactEvent.model_fields.items() if (f.alias or name) in CONTACT_FIELDS
+    (f.alias or name): name
+    for name, f in ContactEvent.model_fields.items()
+    if (f.alias or name) in CONTACT_FIELDS
 }
+
+
+def contact_snapshot(contact: ContactEvent) -> dict[str, Any]:
+    """The LeadContact document of a contact event (JSON-ready, every field present)."""
+    snapshot: dict[str, Any] = {name: getattr(contact, attr) for name, attr in _CONTACT_ATTRS.items()}
+    snapshot["tags"] = list(contact.tags)
+    return snapshot
 
 
 def decision_row(decision: RoutingDecision, ghl_location_id: str | None) -> dict[str, Any]:
@@ -134,7 +140,7 @@ class BatchRouting:
         events = [self._event(decision_row(d, ghl_ids[d.lead_id]), d, sources[d.lead_id])
                   for d in todo if d.lead_id in inserted]  # fmt: skip
         events += [self._event(row, None, None) for row in republish]
-        await r.publisher.publish_many(LEADS_ASSIGNED, events)
+        await r.publisher.publish_events(LEADS_ASSIGNED, events)
         for d in todo:
             metrics.ROUTING_SECONDS.observe(committed - started)
             if d.lead_id in inserted:
@@ -167,30 +173,34 @@ class BatchRouting:
         return cached.ghl_location_id if cached else None
 
     def _timers(self, decisions: list[RoutingDecision]) -> list[tuple[Any, ...]]:
+        """SLA timers of the batch's assignments; the due time is worked out once per location
+        (every decision of a batch has the same decision time)."""
         sla = self.routing.sla
         assert sla is not None
+        due_by_location: dict[tuple[str, datetime], datetime] = {}
         timers = []
         for d in decisions:
             out = d.outcome
             if not (out.location_id and out.capacity_date):
                 continue
-            cached = self.locations.get(out.location_id)
-            due = sla.due_at_for(cached.hours if cached else None, cached.timezone if cached else None,
-                                 cached.region if cached else None, d.decided_at)  # fmt: skip
+            due = due_by_location.get((out.location_id, d.decided_at))
+            if due is None:
+                cached = self.locations.get(out.location_id)
+                due = sla.due_at_for(cached.hours if cached else None, cached.timezone if cached else None,
+                                     cached.region if cached else None, d.decided_at)  # fmt: skip
+                due_by_location[(out.location_id, d.decided_at)] = due
             timers.append(
                 (d.lead_id, out.location_id, date.fromisoformat(out.capacity_date), d.decided_at, due)
             )
         return timers
 
     def _event(self, row: dict[str, Any], decision: RoutingDecision | None,
-               source: _Arrival | None) -> tuple[str, Envelope]:  # fmt: skip
+               source: _Arrival | None) -> OutgoingEvent:  # fmt: skip
         """The decision's event; a fresh one carries the contact and continues the lead's trace."""
-        candidates = route_candidates(decision.outcome.candidates) if decision else []
+        candidates = candidate_dicts(decision.outcome.candidates) if decision else []
         snapshot = contact_snapshot(source.contact) if source is not None and row["location_id"] else None
-        payload = decision_payload(row, candidates, contact=snapshot)
-        envelope = self.routing.publisher.envelope(
-            payload,
-            event_id=assigned_event_id(row["lead_id"]),
-            trace=source.envelope.trace if source else None,
+        event_type, payload = decision_event(row, candidates, snapshot)
+        trace = source.envelope.trace if source else None
+        return OutgoingEvent(
+            row["lead_id"], event_type, payload, assigned_event_id(row["lead_id"]), trace=trace
         )
-        return row["lead_id"], envelope
