@@ -81,6 +81,10 @@ async def test_assignment_is_applied_in_ghl_and_lead_synced_published(
     assert copied_id in {c["id"] for c in ghl_sim.contacts(ghl_world["franchise"])}
     source = next(c for c in ghl_sim.contacts(ghl_world["intake"]) if c["id"] == lead)
     assert "routed:ATX-9" in source["tags"]
+    # the contact came with the event: the only intake call was the tag
+    intake_calls = [r for r in ghl_sim.requests() if r["resource"] == ghl_world["intake"]
+                    and r["path"].startswith(f"/contacts/{lead}")]  # fmt: skip
+    assert [(r["method"], r["path"]) for r in intake_calls] == [("POST", f"/contacts/{lead}/tags")]
 
     records = await read_all(infra.kafka, LEADS_ASSIGNED.name, 10_000, timeout_s=3)
     types = [decode_envelope(r.value).event_type for r in records if r.key == lead.encode()]
