@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from leadflow_system.leads import LeadStream, Place, location_places, miles, places_by_state
 from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, LocalSystem
+from router.adapters.keys import RedisKeys
 from tests.support.infra import REPO
 
 LOCATIONS_CSV = REPO / "services" / "onboarding" / "samples" / "locations.csv"
@@ -57,7 +58,7 @@ async def wait_for(check: Callable[[], Awaitable[T]], timeout_s: float, what: st
 async def capacity_report(system: LocalSystem, db_url: str) -> tuple[dict[str, int], dict[str, int]]:
     """(Redis capacity counters, Postgres assignments) per ``location:date``."""
     redis = Redis.from_url(system.env()["REDIS_URL"], decode_responses=True)
-    prefix = f"{system.run_id}:router:cap:"
+    prefix = RedisKeys(f"{system.run_id}:router").match("cap:")
     try:
         keys = [k async for k in redis.scan_iter(match=prefix + "*", count=1000)]
         values = await redis.mget(keys) if keys else []

@@ -53,7 +53,7 @@ class LoadedDirectory:
     async def counters(self) -> dict[str, int]:
         """``location:day`` → reserved, from the counter keys themselves."""
         found: dict[str, int] = {}
-        marker = f"{self.keys.prefix}:cap:"
+        marker = self.keys.match("cap:")
         async for key in self.redis.scan_iter(match=f"{marker}*", count=1000):
             name = key.decode()
             found[name.removeprefix(marker)] = int(await self.redis.get(name) or 0)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from router.adapters.gazetteer import default_gazetteer
+from router.adapters.keys import RedisKeys
 from tests.integration.router.harness import RunningRouter, running_router
 from tests.support.infra import Infra
 
@@ -64,7 +65,7 @@ def placed(routes: list[dict[str, object]]) -> list[tuple[object, object]]:
 
 
 async def counter(router: RunningRouter, location_id: str, day: str) -> int | None:
-    value = await router.redis.get(f"{router.settings.redis_prefix}:cap:{location_id}:{day}")
+    value = await router.redis.get(RedisKeys(router.settings.redis_prefix).counter(location_id, day))
     return None if value is None else int(value)
 
 

@@ -36,6 +36,7 @@ from leadflow_common.events.envelope import Envelope, decode_envelope, encode_en
 from leadflow_common.events.locations import LocationProfile, LocationStatus
 from leadflow_common.kafka.lag import read_consumer_lag
 from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS, namespaced
+from router.adapters.keys import RedisKeys
 from router.settings import ROUTING_GROUP
 from tests.integration.router.harness import delete_prefix
 from tests.support.ghl import free_port
@@ -198,7 +199,7 @@ async def publish_contacts(infra: Infra, leads: list[tuple[str, str]]) -> None:
 
 async def wait_directory(redis: Redis, prefix: str, expected: int, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while await redis.zcard(f"{prefix}:geo") < expected:
+    while await redis.zcard(RedisKeys(prefix).geo) < expected:
         assert time.monotonic() < deadline, "locations did not reach the Redis directory"
         await asyncio.sleep(0.2)
 
@@ -296,8 +297,9 @@ async def test_four_processes_never_overbook(cluster: Cluster, infra: Infra) -> 
 
         # Redis: the capacity counters are exactly the Postgres counts (no other counter exists).
         in_redis = {}
-        async for key in redis.scan_iter(match=f"{cluster.prefix}:cap:*", count=1000):
-            _, _, location_id, counter_day = key.decode().split(":")
+        counters = RedisKeys(cluster.prefix).match("cap:")
+        async for key in redis.scan_iter(match=f"{counters}*", count=1000):
+            location_id, counter_day = key.decode().removeprefix(counters).split(":")
             in_redis[(location_id, counter_day)] = int(await redis.get(key))
         assert in_redis == in_postgres
     finally:

@@ -1,4 +1,4 @@
-"""`devstack up|down|status|env|topics|groups|migrate` — the local infrastructure tool."""
+"""`devstack up|down|status|env|topics|groups|migrate|redis-cluster` — the local infrastructure tool."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from devstack import kafka, stack
+from devstack import kafka, redis_cluster, stack
 from devstack.errors import DevstackError
 from devstack.procs import pid_alive, port_accepts
 from devstack.state import StackState
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+cluster_app = typer.Typer(no_args_is_help=True, help="A local 3-master Redis Cluster (not part of `up`).")
+app.add_typer(cluster_app, name="redis-cluster")
 console = Console(stderr=True)
 
 
@@ -100,3 +102,21 @@ def ensure_topics() -> None:
 
     created = asyncio.run(ensure(stack.env_vars()["KAFKA_BOOTSTRAP_SERVERS"]))
     console.print(f"created: {created or 'nothing'}")
+
+
+@cluster_app.command("up")
+def cluster_up(masters: int = typer.Option(3, help="number of masters (no replicas)")) -> None:
+    """Start (or reuse) the cluster in .devstack/redis-cluster; prints its REDIS_URL."""
+    try:
+        state = redis_cluster.up(masters=masters)
+    except DevstackError as exc:
+        _fail(exc)
+        return
+    console.print(f"[green]redis cluster up[/green]: ports {', '.join(map(str, state.ports))}")
+    sys.stdout.write(f"export REDIS_URL='{state.url}'\n")
+
+
+@cluster_app.command("down")
+def cluster_down() -> None:
+    """Stop the cluster `redis-cluster up` started."""
+    console.print("stopped" if redis_cluster.down() else "no cluster recorded")

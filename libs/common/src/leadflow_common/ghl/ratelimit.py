@@ -12,12 +12,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from leadflow_common.ghl.errors import GhlQuotaExhausted
 from leadflow_common.ghl.metrics import THROTTLED_SECONDS
 from leadflow_common.ghl.ratelimit_scripts import ACQUIRE, OBSERVE, PAUSE
 from leadflow_common.ghl.settings import GhlSettings
+from leadflow_common.redis import AnyRedis
 
 GRANTED, TOO_LONG, DAILY_SPENT = 0, 1, 2
 
@@ -30,7 +29,7 @@ class ResourceKeys:
 
 
 class RedisRateLimiter:
-    def __init__(self, redis: Redis, settings: GhlSettings) -> None:
+    def __init__(self, redis: AnyRedis, settings: GhlSettings) -> None:
         self._settings = settings
         self._acquire = redis.register_script(ACQUIRE)
         self._observe = redis.register_script(OBSERVE)

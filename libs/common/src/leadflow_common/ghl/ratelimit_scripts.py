@@ -3,6 +3,10 @@
 Keys per (app, resource): ``slots`` (ZSET of granted send times, ms, some in the future), ``state``
 (HASH: learned ``max``/``interval`` from GHL's headers, ``pause_until`` after a 429) and ``daily``
 (counter per UTC day). Times come from Redis ``TIME`` so every process shares one clock.
+
+Redis Cluster: every key a script touches comes in KEYS (none is built inside a script), and the
+three keys of one resource share the hash tag ``{<app>:<resource>}`` (RedisRateLimiter.keys), so
+each call runs on the one node owning that slot; resources spread over the cluster.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 -- One routing decision in one round trip: search, filter, tie-break and reserve atomically.
--- ARGV: 1 prefix, 2 lead id ('' = preview), 3 lon, 4 lat, 5 skip radius steps (0/1),
+-- KEYS: 1 ready marker, 2 the lead's reservation, 3 GEO index, 4 the state's GEO index (any key
+--       when ARGV 8 is ''). The keys found while searching (each candidate's profile hash and
+--       capacity counter) are built from ARGV 1, the key base: all share its hash tag, so on a
+--       Redis Cluster the whole decision runs in one slot.
+-- ARGV: 1 key base, 2 lead id ('' = preview), 3 lon, 4 lat, 5 skip radius steps (0/1),
 --       6 radii csv (whole miles), 7 count per step, 8 state ('' = none), 9 state count,
 --       10 limit ratio, 11 tie miles, 12 book (0/1), 13 reservation ttl s, 14 counter ttl s,
 --       15 excluded location ids csv (locations that already had the lead), 16 candidates to
@@ -14,8 +18,8 @@
 -- Returns {'nodirectory'} | {'needtz', tz} | {'replayed', stored} |
 --         {'booked'|'free'|'none', rule, location, distance, day, candidates}
 local p = ARGV[1]
-if redis.call('EXISTS', p .. ':ready') == 0 then return {'nodirectory'} end
-local leadkey = p .. ':lead:' .. ARGV[2]
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'nodirectory'} end
+local leadkey = KEYS[2]
 if ARGV[2] ~= '' then
   local prev = redis.call('GET', leadkey)
   if prev then return {'replayed', prev} end
@@ -123,13 +127,13 @@ if ARGV[5] ~= '1' then
   local n = 0
   for r in string.gmatch(ARGV[6], '[^,]+') do
     n = n + 1
-    local best, missing = search(p .. ':geo', r, tonumber(ARGV[7]) * n, 'radius_' .. r)
+    local best, missing = search(KEYS[3], r, tonumber(ARGV[7]) * n, 'radius_' .. r)
     if missing then return {'needtz', missing} end
     if best then return finish(best, 'radius_' .. r) end
   end
 end
 if ARGV[8] ~= '' then
-  local best, missing = search(p .. ':geo:state:' .. ARGV[8], 5000, tonumber(ARGV[9]), 'same_state')
+  local best, missing = search(KEYS[4], 5000, tonumber(ARGV[9]), 'same_state')
   if missing then return {'needtz', missing} end
   if best then return finish(best, 'same_state') end
 end

@@ -163,10 +163,12 @@ class RedisDecider:
         return self._dates_cache
 
     def _call(self, request: DecideRequest, now: datetime, book: bool) -> ScriptCall:
-        p = self._policy
+        p, k = self._policy, self._keys
         geo = request.geo
+        lead_id = request.lead_id if book else ""
+        keys = [k.ready, k.reservation(lead_id), k.geo, k.state_geo(geo.state or "")]
         args = [
-            self._keys.prefix, request.lead_id if book else "", repr(geo.lon), repr(geo.lat),
+            k.base, lead_id, repr(geo.lon), repr(geo.lat),
             "1" if geo.method == GeocodeMethod.STATE_CENTROID else "0",
             ",".join(str(int(r)) for r in p.radii_miles), str(p.count), geo.state or "",
             str(p.state_count), repr(p.limit_ratio(request.score)), repr(p.tie_miles), "1" if book else "0",
@@ -175,16 +177,22 @@ class RedisDecider:
         ]  # fmt: skip
         for tz, day in self._dates(now).items():
             args += [tz, day]
-        return [], args
+        return keys, args
 
     def _swap_call(self, request: DecideRequest, choice: HoursChoice) -> ScriptCall:
-        picked, booked = choice.move_to, choice.kept
-        assert picked is not None and booked is not None and booked.location_id is not None
+        picked, booked, k = choice.move_to, choice.kept, self._keys
+        assert picked is not None and booked is not None
+        assert booked.location_id is not None and booked.capacity_date is not None
         stored = f"{picked.location_id}|{picked.distance_miles}|{choice.move_day}|{booked.rule}"
-        ratio = self._policy.limit_ratio(request.score)
-        return [], [self._keys.prefix, request.lead_id, booked.location_id, picked.location_id,
-                    choice.move_day, repr(ratio), self._reservation_ttl_s, self._counter_ttl_s,
-                    stored]  # fmt: skip
+        keys = [
+            k.reservation(request.lead_id),
+            k.location(picked.location_id),
+            k.counter(picked.location_id, choice.move_day),
+            k.counter(booked.location_id, booked.capacity_date),
+        ]
+        ratio = repr(self._policy.limit_ratio(request.score))
+        ttls = [self._reservation_ttl_s, self._counter_ttl_s]
+        return keys, [booked.location_id, booked.capacity_date, ratio, *ttls, stored]
 
     async def decide(self, lead_id: str, geo: Geocode, score: float, now: datetime, book: bool = True,
                      excluded: Collection[str] = ()) -> RouteOutcome:  # fmt: skip
@@ -242,5 +250,5 @@ class RedisDecider:
 
     async def release(self, reservation_id: str, location_id: str, day: str) -> bool:
         """Give back ``location_id``'s slot of ``day`` once per reservation id (SLA re-route)."""
-        args: list[str | int] = [self._keys.prefix, reservation_id, location_id, day, self._reservation_ttl_s]
-        return int(await self._release(args=args)) == 1
+        keys = [self._keys.released(reservation_id), self._keys.counter(location_id, day)]
+        return int(await self._release(keys=keys, args=[self._reservation_ttl_s])) == 1

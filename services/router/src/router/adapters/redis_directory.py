@@ -94,7 +94,7 @@ class RedisDirectory:
         """Drop index, profiles and zip sets (not counters or reservations) before a full rebuild."""
         for pattern in ("geo*", "loc:*", "zip:*"):
             batch: list[bytes] = []
-            async for key in self._redis.scan_iter(match=f"{self._keys.prefix}:{pattern}", count=1000):
+            async for key in self._redis.scan_iter(match=self._keys.match(pattern), count=1000):
                 batch.append(key)
             if batch:
                 await self._redis.delete(*batch)

@@ -1,21 +1,19 @@
 -- Move a lead's reservation to a location the business-hours rule prefers, atomically.
--- ARGV: 1 prefix, 2 reservation id, 3 booked location, 4 new location, 5 new day, 6 limit ratio,
---       7 reservation ttl s, 8 counter ttl s, 9 stored value of the new reservation.
+-- KEYS: 1 reservation, 2 new location's profile hash, 3 new location's counter (new day),
+--       4 booked location's counter (booked day). All under the router's hash tag: one slot.
+-- ARGV: 1 booked location, 2 booked day, 3 limit ratio, 4 reservation ttl s, 5 counter ttl s,
+--       6 stored value of the new reservation.
 -- Returns {'moved'} | {'kept', stored}: kept when the reservation is no longer the booked one (a
 -- replay already moved it) or the new location has no slot left any more.
-local p = ARGV[1]
-local leadkey = p .. ':lead:' .. ARGV[2]
-local prev = redis.call('GET', leadkey)
+local prev = redis.call('GET', KEYS[1])
 if not prev then return {'kept', ''} end
 local booked, _, oldday = string.match(prev, '^([^|]*)|([^|]*)|([^|]*)|')
-if booked ~= ARGV[3] then return {'kept', prev} end
-local h = redis.call('HMGET', p .. ':loc:' .. ARGV[4], 'status', 'cap')
-local newkey = p .. ':cap:' .. ARGV[4] .. ':' .. ARGV[5]
-local used = tonumber(redis.call('GET', newkey) or '0')
-if h[1] ~= 'active' or used >= tonumber(ARGV[6]) * (tonumber(h[2]) or 0) then return {'kept', prev} end
-redis.call('INCR', newkey)
-redis.call('EXPIRE', newkey, ARGV[8])
-local oldkey = p .. ':cap:' .. booked .. ':' .. oldday
-if tonumber(redis.call('GET', oldkey) or '0') > 0 then redis.call('DECR', oldkey) end
-redis.call('SET', leadkey, ARGV[9], 'EX', ARGV[7])
+if booked ~= ARGV[1] or oldday ~= ARGV[2] then return {'kept', prev} end
+local h = redis.call('HMGET', KEYS[2], 'status', 'cap')
+local used = tonumber(redis.call('GET', KEYS[3]) or '0')
+if h[1] ~= 'active' or used >= tonumber(ARGV[3]) * (tonumber(h[2]) or 0) then return {'kept', prev} end
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+if tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then redis.call('DECR', KEYS[4]) end
+redis.call('SET', KEYS[1], ARGV[6], 'EX', ARGV[4])
 return {'moved'}
