@@ -1,115 +1,41 @@
-"""Analytics benchmark: events applied per second by the projector at batch sizes 1, 100 and 500
-(baseline: batch size 1, measured in the same run), then dashboard API latency, uncached (the
-baseline) vs cached, with concurrent clients over a synthetic hourly history.
+"""Analytics benchmark, every figure against a baseline measured in the same run.
 
-    uv run python bench/analytics/run.py [--events 5000] [--locations 200] [--days 30] [--clients 50]
+1. Consumer path: a backlog of generated events (locations, assignments, syncs, SLA re-routes,
+   outcomes, appointments, unknown types) is produced to Kafka first; then ``analytics serve``
+   processes consume it through the shared batch engine into fresh schemas, one process per
+   batch size: 1 (the baseline: one record per transaction), 500 and the default. Events/s
+   applied (Kafka fetch + envelope decode + translate + one transaction per batch + commits),
+   CPU of the analytics process and of its Postgres backends.
+2. Dashboard API: ``analytics serve`` (consumer off) over a synthetic hourly history, loaded
+   open-loop (requests due at a constant rate, latency from the due time, 20 concurrent
+   clients) by api_load.py in its own process: the hourly-rows-only read (baseline), the
+   rollup read uncached, and cached (Redis, 5 s TTL).
 
-Needs the devstack (Kafka is not used: this measures the Postgres apply path and the API)."""
+    uv run python bench/analytics/run.py [--events 60000] [--baseline-events 1500] [--rate 100]
+
+Needs the devstack (``uv run devstack up``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import os
 import sys
-import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(Path(__file__).resolve().parents[2])]
 
-import httpx  # noqa: E402
-from asgi_lifespan import LifespanManager  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+import asyncpg  # noqa: E402
 
-from analytics.adapters.projections import ProjectionStore  # noqa: E402
-from analytics.main import create_app  # noqa: E402
 from analytics.settings import AnalyticsSettings  # noqa: E402
-from analytics.translate import translate  # noqa: E402
-from leadflow_common.db import make_engine, make_sessionmaker  # noqa: E402
+from bench.analytics import api_path, consumer_path  # noqa: E402
+from bench.analytics.consumer_path import ConsumerRun  # noqa: E402
+from leadflow_common.kafka.admin import ensure_topics  # noqa: E402
 from leadflow_common.migrations import upgrade  # noqa: E402
-from tests.integration.analytics.event_stream import Item, generate  # noqa: E402
+from tests.support.ghl import free_port  # noqa: E402
 
-MIGRATIONS = REPO / "services" / "analytics" / "migrations"
-TABLES = "location_hourly, location_daily, location_status, leads, pending_events, processed_events"
-
-
-async def apply_rate(settings: AnalyticsSettings, batch_size: int, events: int) -> float:
-    engine = make_engine(settings.database_url, settings.db_schema)
-    sessions = make_sessionmaker(engine)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {TABLES}"))
-    items: list[Item] = []
-    seed = 0
-    while len(items) < events:
-        items += generate(seed, n_locations=20, n_leads=200, tag=uuid.uuid4().hex[:6]).items
-        seed += 1
-    items = items[:events]
-    translated = [(i.envelope, translate(i.topic, i.key, i.envelope)) for i in items]
-    store = ProjectionStore(sessions, "bench")
-    started = time.perf_counter()
-    for start in range(0, len(translated), batch_size):
-        await store.apply(translated[start : start + batch_size])
-    elapsed = time.perf_counter() - started
-    await engine.dispose()
-    return len(translated) / elapsed
-
-
-async def seed_history(settings: AnalyticsSettings, locations: int, days: int) -> None:
-    engine = make_engine(settings.database_url, settings.db_schema)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {TABLES}"))
-        await conn.execute(
-            text(
-                "INSERT INTO location_status"
-                " (location_id, name, region, state, timezone, daily_capacity, status)"
-                " SELECT 'B-' || lpad(n::text, 5, '0'), 'Bench ' || n,"
-                " (ARRAY['east','west','central'])[n % 3 + 1],"
-                " 'NY', 'America/New_York', 40, 'active' FROM generate_series(1, :n) n"
-            ),
-            {"n": locations},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO location_hourly (location_id, hour_utc, leads, score_sum, won, appointments)"
-                " SELECT s.location_id, h, 1 + (random() * 3)::int, 50 + random() * 100,"
-                " (random() < 0.2)::int, (random() < 0.3)::int FROM location_status s,"
-                " generate_series(date_trunc('hour', now()) - make_interval(days => :d), now(),"
-                " interval '1 hour') h"
-            ),
-            {"d": days},
-        )
-        await conn.execute(text("ANALYZE location_hourly"))
-    await engine.dispose()
-
-
-async def api_latency(settings: AnalyticsSettings, clients: int, requests: int) -> tuple[float, float, float]:
-    app = create_app(settings)
-    latencies: list[float] = []
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        headers = {"Authorization": f"Bearer {settings.api_token.get_secret_value()}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://a", headers=headers) as client:
-            paths = [
-                "/overview",
-                "/locations/performance?sort=conversion_rate&limit=50",
-                "/locations/B-00001/metrics",
-            ]
-
-            async def worker(n: int) -> None:
-                for i in range(requests):
-                    t = time.perf_counter()
-                    response = await client.get(paths[(n + i) % len(paths)])
-                    response.raise_for_status()
-                    latencies.append(time.perf_counter() - t)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(worker(n) for n in range(clients)))
-            elapsed = time.perf_counter() - started
-    q = statistics.quantiles(latencies, n=100)
-    return q[49] * 1000, q[98] * 1000, len(latencies) / elapsed
+MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "analytics" / "migrations"
 
 
 def table(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
@@ -120,48 +46,168 @@ def table(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) 
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
-async def main(args: argparse.Namespace) -> None:
-    base = AnalyticsSettings()
-    schema = f"analytics_bench_{uuid.uuid4().hex[:6]}"
-    await asyncio.to_thread(upgrade, MIGRATIONS, base.database_url, schema)
-    settings = base.model_copy(
-        update={"db_schema": schema, "consume": False, "redis_prefix": f"bench-{schema}"}
-    )
-    engine = make_engine(base.database_url, schema)
+async def drop(admin_dsn: str, schemas: list[str]) -> None:
+    conn = await asyncpg.connect(admin_dsn)
     try:
-        rates: list[tuple[int, float]] = []
-        for batch in (1, 100, 500):
-            events = min(args.events, 800) if batch == 1 else args.events
-            rates.append((batch, await apply_rate(settings, batch, events)))
-        baseline = rates[0][1]
-        table(
-            "projector apply rate (translate + one transaction per batch, Postgres)",
-            ("batch size", "events/s", "vs batch 1", "target"),
-            [(str(b), f"{r:,.0f}", f"{r / baseline:.1f}x", ">= 5,000/s") for b, r in rates],
-        )
-        await seed_history(settings, args.locations, args.days)
-        rows = []
-        for label, ttl in (("uncached (baseline)", 0.0), ("cached (Redis, 5 s)", 5.0)):
-            p50, p99, rps = await api_latency(
-                settings.model_copy(update={"cache_ttl_s": ttl}), args.clients, 20
+        for schema in schemas:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def drop_topics(bootstrap: str, namespace: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(namespace + ".")]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+async def consumer_bench(args: argparse.Namespace, base: AnalyticsSettings, admin_dsn: str) -> None:
+    namespace = consumer_path.fresh_name("bench-analytics")
+    env = consumer_path.bench_env(namespace)
+    app_dsn = consumer_path.pg_dsn(base.database_url)
+    bootstrap = base.kafka.bootstrap_servers
+    schemas: list[str] = []
+    os.environ["KAFKA_TOPIC_NAMESPACE"] = namespace  # topic names below are namespaced
+    try:
+        await ensure_topics(bootstrap)
+        items = consumer_path.stream_items(args.events, args.locations)
+        produce_s = await consumer_path.produce_backlog(bootstrap, items)
+        print(f"backlog: {len(items):,} events produced to Kafka in {produce_s:.1f} s")
+        runs: list[ConsumerRun] = []
+        for batch, target in (
+            (1, args.baseline_events),
+            (500, len(items)),
+            (base.batch_max_records, len(items)),
+        ):
+            schema = consumer_path.fresh_name("analytics_bench")
+            schemas.append(schema)
+            await asyncio.to_thread(upgrade, MIGRATIONS, base.database_url, schema)
+            runs.append(
+                await consumer_path.measure(env, admin_dsn, app_dsn, schema, batch, target, free_port())
             )
-            rows.append((label, f"{p50:.1f}", f"{p99:.1f}", f"{rps:,.0f}"))
+        baseline = runs[0].rate
         table(
-            f"dashboard API, {args.clients} concurrent clients,"
-            f" {args.locations} locations x {args.days} days hourly",
-            ("mode", "p50 ms", "p99 ms", "req/s"),
-            rows,
+            "analytics consumer path (Kafka backlog -> batch engine -> committed projections)",
+            (
+                "batch",
+                "events",
+                "events/s",
+                "vs batch 1",
+                "analytics CPU",
+                "µs CPU/event",
+                "Postgres CPU",
+                "µs PG/event",
+                "target",
+            ),
+            [
+                (
+                    str(r.batch),
+                    f"{r.events:,}",
+                    f"{r.rate:,.0f}",
+                    f"{r.rate / baseline:.1f}x",
+                    f"{r.cpu_s / r.seconds:.2f} cores",
+                    f"{1e6 * r.cpu_s / r.events:.0f}",
+                    f"{r.pg_cpu_s / r.seconds:.2f} cores",
+                    f"{1e6 * r.pg_cpu_s / r.events:.0f}",
+                    ">= 15,000/s (goal 30,000)",
+                )
+                for r in runs
+            ],
         )
     finally:
-        async with engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await engine.dispose()
+        await drop(admin_dsn, schemas)
+        await drop_topics(bootstrap, namespace)
+
+
+async def api_bench(args: argparse.Namespace, base: AnalyticsSettings, admin_dsn: str) -> None:
+    schema = consumer_path.fresh_name("analytics_bench_api")
+    await asyncio.to_thread(upgrade, MIGRATIONS, base.database_url, schema)
+    env = dict(os.environ)
+    try:
+        rows = await api_path.seed_history(
+            consumer_path.pg_dsn(base.database_url), schema, args.locations, args.days
+        )
+        modes = (
+            ("hourly rows only, uncached (baseline)", 0.0, False),
+            ("rollup, uncached", 0.0, True),
+            ("rollup, cached (Redis, 5 s TTL)", 5.0, True),
+        )
+        runs = [
+            await asyncio.to_thread(
+                api_path.load,
+                env,
+                label,
+                schema,
+                free_port(),
+                ttl,
+                rollup,
+                args.rate,
+                args.seconds,
+                args.clients,
+                args.locations,
+            )
+            for label, ttl, rollup in modes
+        ]
+        base_p99 = runs[0].ms("p99_ms")
+        table(
+            f"dashboard API open-loop: {args.rate:g} req/s offered for {args.seconds:g} s,"
+            f" {args.clients} clients,"
+            f" {args.locations} locations x {args.days} days ({rows:,} hourly rows);"
+            " overview / performance / series in turn",
+            (
+                "mode",
+                "ok/s",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "max ms",
+                "p99 vs baseline",
+                "server µs CPU/req",
+                "errors",
+                "target p99",
+            ),
+            [
+                (
+                    r.label,
+                    f"{r.ms('ok_per_s'):.0f}",
+                    *(f"{r.ms(k):.1f}" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")),
+                    f"{r.ms('p99_ms') / base_p99:.2f}x",
+                    f"{r.server_cpu_us:,.0f}",
+                    str(r.result["errors"]),
+                    "< 100 ms (goal < 20 ms)",
+                )
+                for r in runs
+            ],
+        )
+    finally:
+        await drop(admin_dsn, [schema])
+
+
+async def main(args: argparse.Namespace) -> None:
+    base = AnalyticsSettings()
+    admin_dsn = os.environ.get("DATABASE_URL", consumer_path.pg_dsn(base.database_url))
+    if not args.skip_consumer:
+        await consumer_bench(args, base, admin_dsn)
+    if not args.skip_api:
+        await api_bench(args, base, admin_dsn)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=5000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=60_000, help="backlog size for the batched runs")
+    parser.add_argument("--baseline-events", type=int, default=1_500, help="events the batch-1 run applies")
     parser.add_argument("--locations", type=int, default=200)
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=100.0, help="API requests per second, constant")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--skip-consumer", action="store_true")
+    parser.add_argument("--skip-api", action="store_true")
     asyncio.run(main(parser.parse_args()))

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from analytics.domain.aggregate import aggregate, combine_routes, hour_utc, local_day, merge_routes
 from analytics.domain.attribution import Directory, resolve, split_resolved
 from analytics.domain.derived import derive, unassigned_rate
-from analytics.domain.facts import COUNTERS, UNASSIGNED, Activity, LeadRoute
-from analytics.domain.performance import LocationTotals, overview, rank
+from analytics.domain.facts import UNASSIGNED, Activity, LeadRoute
+from analytics.domain.performance import DERIVED_METRICS, LocationTotals, overview, rank
 
 T0 = datetime(2026, 3, 8, 4, 30, tzinfo=UTC)
 DIRECTORY = Directory(
@@ -51,18 +51,9 @@ def test_buckets_use_utc_hours_and_the_locations_local_day() -> None:
     increments = aggregate(
         [(activity(deltas={"leads": 1.0, "score_sum": 40.0}), "FIT-1"), (activity(), "FIT-1")], DIRECTORY
     )
+    # rows are sparse: only the counters the activities touched (the upsert adds 0 for the rest)
     assert increments.hourly == {
-        ("FIT-1", datetime(2026, 3, 8, 4, tzinfo=UTC)): dict.fromkeys(COUNTERS, 0.0)
-        | {
-            "leads": 1.0,
-            "score_sum": 40.0,
-            "unassigned": 0.0,
-            "won": 1.0,
-            "lost": 0.0,
-            "appointments": 0.0,
-            "synced": 0.0,
-            "sync_failures": 0.0,
-        }
+        ("FIT-1", datetime(2026, 3, 8, 4, tzinfo=UTC)): {"leads": 1.0, "score_sum": 40.0, "won": 1.0}
     }
     assert list(increments.daily) == [("FIT-1", date(2026, 3, 7))]
     assert local_day(datetime(2026, 3, 8, 12, tzinfo=UTC), "UTC") == date(2026, 3, 8)
@@ -115,3 +106,12 @@ def test_overview_top_and_bottom_and_unassigned_rate() -> None:
     summary = overview(rows, unassigned=5, hours=10, k=1)
     assert [r.location_id for r in summary.top] == ["B"] and [r.location_id for r in summary.bottom] == ["A"]
     assert summary.totals["leads"] == 20 and summary.unassigned_rate == 0.2 and summary.conversion_rate == 0.5
+
+
+def test_each_derived_metric_alone_equals_the_full_derivation() -> None:
+    counters = {"leads": 8.0, "won": 2.0, "score_sum": 400.0, "touches": 3.0, "touched_in_sla": 2.0}
+    counters |= {"sla_breaches": 1.0, "stl_le_5m": 2.0, "stl_le_30m": 1.0}
+    row = LocationTotals("A", "A", None, None, "active", None, 10, 4, counters)
+    full = row.derived(5.0)
+    for name in DERIVED_METRICS:
+        assert row.metric(name, 5.0) == getattr(full, name), name

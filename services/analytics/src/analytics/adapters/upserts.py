@@ -41,9 +41,9 @@ def utc_days(
     """The hourly increments summed per UTC day (the rollup the dashboard windows read)."""
     days: dict[tuple[str, date], dict[str, float]] = {}
     for (location, hour), values in hourly.items():
-        day = days.setdefault((location, hour.date()), dict.fromkeys(COUNTERS, 0.0))
+        day = days.setdefault((location, hour.date()), {})
         for name, value in values.items():
-            day[name] += value
+            day[name] = day.get(name, 0.0) + value
     return days
 
 

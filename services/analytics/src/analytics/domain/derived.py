@@ -54,3 +54,28 @@ def derive(
 
 def unassigned_rate(assigned: float, unassigned: float) -> float | None:
     return ratio(unassigned, assigned + unassigned)
+
+
+def derived_metric(
+    name: str, counters: Mapping[str, float], hours: float, assigned_today: float, daily_capacity: int
+) -> float | None:
+    """One derived metric, computed alone (ranking sorts every location by one of them)."""
+    c = counters
+    match name:
+        case "conversion_rate":
+            return ratio(c.get("won", 0.0), c.get("leads", 0.0))
+        case "avg_score":
+            return ratio(c.get("score_sum", 0.0), c.get("leads", 0.0))
+        case "capacity_utilisation":
+            return ratio(assigned_today, daily_capacity)
+        case "leads_per_hour":
+            return ratio(c.get("leads", 0.0), hours)
+        case "speed_to_lead_p50_min":
+            return percentile_minutes(c, 0.5)
+        case "speed_to_lead_p90_min":
+            return percentile_minutes(c, 0.9)
+        case "sla_breaches_per_hour":
+            return ratio(c.get("sla_breaches", 0.0), hours)
+        case "sla_met_rate":
+            return ratio(c.get("touched_in_sla", 0.0), c.get("touches", 0.0) + c.get("sla_breaches", 0.0))
+    raise KeyError(name)

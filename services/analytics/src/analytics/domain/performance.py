@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from analytics.domain.derived import Derived, derive, unassigned_rate
+from analytics.domain.derived import Derived, derive, derived_metric, unassigned_rate
 from analytics.domain.facts import COUNTERS
 
 
@@ -36,8 +36,7 @@ class LocationTotals:
     def metric(self, name: str, hours: float) -> float | None:
         if name in COUNTERS:
             return self.counters.get(name, 0.0)
-        value: float | None = getattr(self.derived(hours), name)
-        return value
+        return derived_metric(name, self.counters, hours, self.assigned_today, self.daily_capacity)
 
 
 DERIVED_METRICS: tuple[str, ...] = (
