@@ -161,3 +161,35 @@ async def test_rebalance_mid_stream_loses_nothing_and_applies_each_event_once(
     ids = await effect_ids(sessions)
     assert len(ids) == len(set(ids)) == 3000  # every event applied, none twice
     assert first.applied > 0 and second.applied > 0
+
+
+async def test_a_failed_dead_letter_write_rewinds_instead_of_skipping(
+    infra: Infra, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """No DLT topic yet (the broker does not auto-create topics): the poison record must not be
+    passed over; once the DLT exists it lands there and everything after it is applied."""
+    spec = TopicSpec(f"nodlt.{uuid.uuid4().hex[:8]}", key="contact id", partitions=1)
+    await ensure_topics(infra.kafka, [spec])
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    envelopes = [make_envelope(n=i, poison=(i == 3)) for i in range(10)]
+    await produce_envelopes(infra.kafka, spec.name, envelopes)
+    handler = Effects(sessions, group)
+    quick = KafkaSettings(bootstrap_servers=infra.kafka, retry_backoff_s=0.01, transient_retries=1,
+                          request_timeout_ms=1500)  # fmt: skip
+    broker = make_broker(quick, "nodlt-test")
+    subscribe_batches(broker, [spec], group, handler.handle, quick, max_records=100)
+    await broker.start()
+    try:
+        await asyncio.sleep(6)  # several DLT attempts fail meanwhile
+        applied_before = await effect_ids(sessions)
+        lags = await read_consumer_lag(infra.kafka, namespaced(group))
+        assert [p.lag for p in lags] == [7]  # committed up to the poison record, not past it
+        assert sorted(applied_before) == sorted(str(e.event_id) for e in envelopes[:3])
+        await ensure_topics(infra.kafka, [TopicSpec(dlt_name(spec.base_name), key="same", partitions=1)])
+        await drained(infra, group)
+    finally:
+        await broker.stop()
+    ids = await effect_ids(sessions)
+    assert sorted(ids) == sorted(str(e.event_id) for i, e in enumerate(envelopes) if i != 3)
+    dead = await read_all(infra.kafka, dlt_name(spec.name), 1)
+    assert len(dead) == 1 and dict(dead[0].headers)["original.offset"] == b"3"

@@ -71,7 +71,8 @@ def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = 
     weights = settings.score_weights()
     gazetteer = default_gazetteer()
     location_cache = LocationCache(sessions)
-    routing = RoutingHandler(settings, sessions, decider, gazetteer, publisher, weights, sla)
+    routing = RoutingHandler(settings, sessions, decider, gazetteer, publisher, weights, sla,
+                             is_franchise_account=location_cache.is_franchise_account)  # fmt: skip
     ghl: GhlClient | None = None
     sync: SyncHandler | None = None
     if settings.sync_enabled:

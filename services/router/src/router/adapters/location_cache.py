@@ -46,10 +46,21 @@ class LocationCache:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._by_id: dict[str, CachedLocation] = {}
+        self._ghl_ids: set[str] = set()
         self._watermark: datetime | None = None
 
     def get(self, location_id: str) -> CachedLocation | None:
         return self._by_id.get(location_id)
+
+    def is_franchise_account(self, ghl_location_id: str) -> bool:
+        """A sub-account of a location in the directory (kept after offboarding: its contacts are
+        still no leads)."""
+        return ghl_location_id in self._ghl_ids
+
+    def _store(self, cached: CachedLocation) -> None:
+        self._by_id[cached.location_id] = cached
+        if cached.ghl_location_id:
+            self._ghl_ids.add(cached.ghl_location_id)
 
     async def refresh(self) -> int:
         """Load rows changed since the last refresh; the number loaded."""
@@ -62,7 +73,7 @@ class LocationCache:
         async with self._sessions() as session:
             rows = [dict(r._mapping) for r in (await session.execute(stmt)).all()]
         for row in rows:
-            self._by_id[str(row["location_id"])] = _cached(row)
+            self._store(_cached(row))
             updated = row["updated_at"]
             assert isinstance(updated, datetime)
             if self._watermark is None or updated > self._watermark:
@@ -79,13 +90,13 @@ class LocationCache:
         )
         async with self._sessions() as session:
             for row in (await session.execute(stmt)).all():
-                self._by_id[row.location_id] = _cached(dict(row._mapping))
+                self._store(_cached(dict(row._mapping)))
 
     def forget(self, location_id: str) -> None:
         self._by_id.pop(location_id, None)
 
     def put(self, location_id: str, ghl_location_id: str | None, profile: dict[str, object]) -> None:
         """What this replica's directory consumer just applied (others catch up by refresh)."""
-        self._by_id[location_id] = _cached(
-            {"location_id": location_id, "ghl_location_id": ghl_location_id, "profile": profile}
+        self._store(
+            _cached({"location_id": location_id, "ghl_location_id": ghl_location_id, "profile": profile})
         )

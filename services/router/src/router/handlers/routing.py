@@ -61,6 +61,15 @@ class RoutingHandler:
     weights: ScoreWeights
     sla: SlaTimers | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
+    # True for the GHL id of a franchise location's sub-account (the directory's): contacts there
+    # are the router's own copies (or the franchise's), never leads to route again.
+    is_franchise_account: Callable[[str], bool] = field(default=lambda _: False)
+
+    def routes(self, contact: ContactEvent) -> bool:
+        """Route a contact of an intake sub-account; never one the router copied into a location."""
+        if contact.location_id and self.is_franchise_account(contact.location_id):
+            return False
+        return self.settings.routes_location(contact.location_id)
 
     async def handle(self, record: ConsumedRecord, envelope: Envelope | None) -> None:
         if envelope is not None and self.sla is not None and envelope.event_type in TOUCH_TYPES:
@@ -69,7 +78,7 @@ class RoutingHandler:
         if envelope is None or envelope.event_type not in ROUTABLE_TYPES:
             return
         contact = ContactEvent.model_validate(envelope.payload)
-        if not self.settings.routes_location(contact.location_id):
+        if not self.routes(contact):
             return
         lead = lead_from_contact(contact)
         async with self.sessions() as session:

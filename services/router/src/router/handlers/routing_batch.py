@@ -101,7 +101,7 @@ class BatchRouting:
             if envelope.event_type not in ROUTABLE_TYPES:
                 continue
             contact = ContactEvent.model_validate(envelope.payload)
-            if not r.settings.routes_location(contact.location_id):
+            if not r.routes(contact):
                 continue
             lead = lead_from_contact(contact)
             arrival = arrivals.setdefault(lead.lead_id, _Arrival(lead, envelope, contact))
