@@ -224,10 +224,11 @@ def print_stage_costs(costs: dict[str, float], server_cpu_us: float) -> None:
 def print_tables(rows: list[Row], rate: int, on_topic: int, load: tuple[float, float]) -> None:
     base = rows[0].peak["requests"] / rows[0].peak["seconds"]
     print(
-        f"\n{'':32} {'closed loop, wrk -c64':^30} {'CPU us/req':^20} | {'open loop @' + str(rate) + '/s':^40}"
+        f"\n{'':32} {'closed loop, wrk -c64':^30} {'CPU us/req':^20} {'':7} "
+        f"| {'open loop @' + str(rate) + '/s':^40}"
         f"\n{'target':32} {'max req/s':>9} {'x raw':>6} {'p50 ms':>6} {'p99 ms':>6} {'server':>6} "
-        f"{'Kafka':>6} {'Redis':>6} | {'ok/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
-        f"{'non-2xx':>7}"
+        f"{'Kafka':>6} {'Redis':>6} {'/s/core':>7} | {'ok/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} "
+        f"{'max ms':>7} {'non-2xx':>7}"
     )
     for row in rows:
         rps = row.peak["requests"] / row.peak["seconds"]
@@ -239,12 +240,15 @@ def print_tables(rows: list[Row], rate: int, on_topic: int, load: tuple[float, f
         print(
             f"{row.name:32} {rps:9.0f} {rps / base:6.2f} {row.peak['p50_us'] / 1000:6.1f} "
             f"{row.peak['p99_us'] / 1000:6.1f} {row.peak['cpu_us']:6.0f} {row.peak['kafka_us']:6.0f} "
-            f"{row.peak['redis_us']:6.0f} | {float(str(o['ok_per_s'])):6.0f} "
+            f"{row.peak['redis_us']:6.0f} {1e6 / max(row.peak['cpu_us'], 1):7.0f} "
+            f"| {float(str(o['ok_per_s'])):6.0f} "
             f"{float(str(o['p50_ms'])):7.2f} {float(str(o['p99_ms'])):7.2f} {float(str(o['p999_ms'])):7.2f} "
             f"{float(str(o['max_ms'])):7.1f} {bad:7d}"
         )
     print(f"\nrecords on ghl.events.v1 after the ingest runs (warm-up included): {on_topic}")
     print(f"1-minute load average at start / end: {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} CPUs")
+    print("/s/core: requests per second of server CPU (1e6 / server us/req): the rate one process")
+    print("reaches on a core of its own, whatever share of this machine it got during the run")
     sampled = next((r for r in rows if r.stages), None)
     if sampled is None:
         return
