@@ -54,12 +54,14 @@ class IngestApp:
             return
         headers = _first_headers(scope["headers"])
         span = self._server_span(scope, headers)
-        reply = await self._endpoint.answer(headers.get, _asgi_body(receive), _traceparent(span))
-        if span.is_recording():
-            span.set_attribute("http.response.status_code", reply.status_code)
-            if reply.status_code >= 400:
-                span.set_status(Status(StatusCode.ERROR))
-        span.end()
+        try:
+            reply = await self._endpoint.answer(headers.get, _asgi_body(receive), _traceparent(span))
+            if span.is_recording():
+                span.set_attribute("http.response.status_code", reply.status_code)
+                if reply.status_code >= 400:
+                    span.set_status(Status(StatusCode.ERROR))
+        finally:
+            span.end()
         await send(
             {"type": "http.response.start", "status": reply.status_code, "headers": reply.asgi_headers()}
         )
