@@ -6,6 +6,7 @@ import asyncio
 import base64
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from devstack.errors import DevstackError
@@ -106,6 +107,19 @@ def kafka_home() -> Path:
     return path
 
 
+def new_cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A KRaft cluster id (base64url of 16 random bytes) that never starts with ``-``.
+
+    About one id in 64 does, and the storage tool's parser reads ``-t -Xy...`` as an option.
+    Kafka's own ``Uuid.randomUuid`` redraws such ids; so do we (and pass ``--cluster-id=``).
+    """
+    for _ in range(1000):  # P(1000 draws all start with '-') = 64**-1000
+        cluster_id = base64.urlsafe_b64encode(random_bytes()).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+    raise DevstackError("no usable Kafka cluster id drawn", "check the random source")
+
+
 def server_properties(port: int, controller_port: int, data: Path) -> str:
     return f"""process.roles=broker,controller
 node.id=1
@@ -168,8 +182,7 @@ def start(state: ServerState) -> ServerState:
                 "kafka.tools.StorageTool",
                 "format",
                 "--standalone",
-                "-t",
-                base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+                f"--cluster-id={new_cluster_id()}",
                 "-c",
                 str(props),
                 "--ignore-formatted",
