@@ -7,7 +7,9 @@ import signal
 from collections.abc import AsyncIterator
 
 import httpx
+import orjson
 import pytest
+from redis.asyncio import Redis
 
 from leadflow_common.topics import GHL_EVENTS
 from tests.integration.ingest.conftest import ingest_settings
@@ -44,3 +46,9 @@ async def test_stop_signal_drains_the_in_flight_request(infra: Infra) -> None:
     assert response.status_code == 200, response.text
     event_id = response.json()["event_id"]
     assert len(by_event_id(await read_topic(infra.kafka, GHL_EVENTS.name), event_id)) == 1
+    # The unawaited confirmation went out before Redis was closed (the lifespan drains it).
+    redis = Redis.from_url(infra.redis_url)
+    try:
+        assert await redis.get(f"ingest:wh:{orjson.loads(raw)['webhookId']}") == b"published"
+    finally:
+        await redis.aclose()
