@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from leadflow_common.topics import TopicSpec, namespaced
 from onboarding.settings import OnboardingSettings
+from tests.support.ghl import GhlSim
 from tests.support.infra import REPO, Infra
 from tests.support.kafka_io import read_all
 
@@ -37,6 +38,23 @@ def onboarding_settings(infra: Infra, schema: str, group: str, **overrides: Any)
         "lag_interval_s": 1.0,
     }
     return OnboardingSettings(**(values | overrides))
+
+
+def cli_env(infra: Infra, schema: str, sim: GhlSim) -> dict[str, str]:
+    """What the onboarding CLI reads: the schema, and GHL (the import checks names against it)."""
+    ghl = sim.settings()
+    return {
+        **infra.env,
+        "ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"),
+        "ONBOARDING_DB_SCHEMA": schema,
+        "GHL_BASE_URL": ghl.base_url,
+        "GHL_AGENCY_TOKEN": ghl.agency_token,
+        "GHL_COMPANY_ID": ghl.company_id,
+        "GHL_APP_ID": ghl.app_id,
+        "GHL_RATE_LIMIT_MAX": str(ghl.rate_limit_max),
+        "GHL_RATE_LIMIT_INTERVAL_MS": str(ghl.rate_limit_interval_ms),
+        "GHL_REDIS_PREFIX": ghl.redis_prefix,
+    }
 
 
 def csv_subset(source: Path, target: Path, rows: slice) -> list[dict[str, str]]:

@@ -22,6 +22,7 @@ from onboarding.handlers import handle_command
 from onboarding.main import build_service
 from tests.integration.onboarding.support import (
     SAMPLES,
+    cli_env,
     csv_subset,
     done_steps,
     events_for,
@@ -81,7 +82,7 @@ async def test_kill_9_mid_run_resumes_without_second_sub_account(
     await start_group_at_end(infra.kafka, ONBOARDING_COMMANDS, group)
     rows = csv_subset(SAMPLES / "locations.csv", tmp_path / "batch.csv", slice(20, 32))
     keys = [r["Franchise Code"] for r in rows]
-    env = {"ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"), "ONBOARDING_DB_SCHEMA": schema}
+    env = cli_env(infra, schema, sim)
     result = await asyncio.to_thread(
         CliRunner().invoke, app, ["import", str(tmp_path / "batch.csv")], env=env
     )

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadflow_common.topics import LOCATIONS, ONBOARDING_COMMANDS, ONBOARDING_EVENTS
+from leadflow_system.seed import existing_locations
 from onboarding.cli import app
 from onboarding.main import Service, build_service
 from tests.integration.onboarding.support import (
@@ -24,6 +25,9 @@ from tests.integration.onboarding.support import (
     statuses,
     topic_size,
     wait_statuses,
+)
+from tests.integration.onboarding.support import (
+    cli_env as onboarding_cli_env,
 )
 from tests.support.ghl import GhlSim, free_port, ghl_sim  # noqa: F401
 from tests.support.infra import Infra, migrated_schema
@@ -51,8 +55,8 @@ def sim(ghl_sim: GhlSim) -> GhlSim:  # noqa: F811
 
 
 @pytest.fixture
-def cli_env(infra: Infra, schema: str) -> dict[str, str]:
-    return {"ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"), "ONBOARDING_DB_SCHEMA": schema}
+def cli_env(infra: Infra, schema: str, sim: GhlSim) -> dict[str, str]:
+    return onboarding_cli_env(infra, schema, sim)
 
 
 async def started(service: Service) -> Service:
@@ -131,12 +135,17 @@ async def test_adopt_registers_existing_locations_without_creating(
 ) -> None:
     rows = csv_subset(SAMPLES / "existing_locations.csv", tmp_path / "existing.csv", slice(0, 3))
     keys = [r["Franchise Code"] for r in rows]
+    sim.admin.post(
+        "/seed", json={"locations": existing_locations(tmp_path / "existing.csv")}
+    ).raise_for_status()
     before = max((r["seq"] for r in sim.requests()), default=0)
     result = await asyncio.to_thread(
         CliRunner().invoke, app, ["adopt", str(tmp_path / "existing.csv")], env=cli_env
     )
     assert result.exit_code == 0, result.output
     await wait_statuses(infra, schema, keys, {"active"}, timeout_s=30)
-    assert [r for r in sim.requests(since=before) if r["method"] != "GET"] == []
+    # Only reads, and the location-token exchange that proves each sub-account is reachable.
+    writes = [r for r in sim.requests(since=before) if r["method"] != "GET"]
+    assert {r["path"] for r in writes} <= {"/oauth/locationToken"}, writes
     profiles = await events_for(infra, LOCATIONS.name, set(keys), expected=len(keys))
     assert {v["payload"]["ghl_location_id"] for _, v in profiles} == {r["GHL Location Id"] for r in rows}

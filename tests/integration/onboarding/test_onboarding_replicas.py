@@ -17,6 +17,7 @@ from onboarding.cli import app
 from onboarding.main import build_service
 from tests.integration.onboarding.support import (
     SAMPLES,
+    cli_env,
     csv_subset,
     onboarding_settings,
     start_group_at_end,
@@ -44,7 +45,7 @@ async def test_two_replicas_never_exceed_the_rate_limit(
     await start_group_at_end(infra.kafka, ONBOARDING_COMMANDS, group)
     rows = csv_subset(SAMPLES / "locations.csv", tmp_path / "batch.csv", slice(40, 50))
     keys = [r["Franchise Code"] for r in rows]
-    env = {"ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"), "ONBOARDING_DB_SCHEMA": schema}
+    env = cli_env(infra, schema, ghl_sim)
     result = await asyncio.to_thread(
         CliRunner().invoke, app, ["import", str(tmp_path / "batch.csv")], env=env
     )

@@ -8,14 +8,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadflow_common.events.onboarding import LocationDraft
-from onboarding.domain.errors import GhlUnavailable, UnknownOutcome
+from onboarding.domain.errors import GhlUnavailable, LeaseLost, UnknownOutcome
 from onboarding.domain.location import Location, StepRecord
-from onboarding.domain.saga import RUNNABLE, SagaStatus, Step
+from onboarding.domain.marker import MARKER_CUSTOM_VALUE, carries_marker
+from onboarding.domain.saga import RUNNABLE, Lease, SagaStatus, Step
+from onboarding.ports import SubAccountLookup
 
 
 class FakeStore:
+    """Fenced like the Postgres store: a claim moves the generation on, a fenced write of an older
+    generation raises LeaseLost. Leases never expire here: ``claim`` is a claim after an expiry."""
+
     def __init__(self) -> None:
         self.locations: dict[str, Location] = {}
+        self.generations: dict[str, int] = {}
+        self.held: set[str] = set()
+        self.refused = 0
+
+    def _check(self, location_id: str, fence: int | None) -> None:
+        if fence is not None and self.generations.get(location_id, 0) != fence:
+            self.refused += 1
+            raise LeaseLost(f"{location_id}: {fence} is stale")
 
     async def create(self, location: Location) -> bool:
         if location.location_id in self.locations:
@@ -27,13 +40,17 @@ class FakeStore:
         loc = self.locations.get(location_id)
         return copy.deepcopy(loc) if loc else None
 
-    async def save(self, location: Location) -> None:
+    async def save(self, location: Location, fence: int | None = None) -> None:
+        self._check(location.location_id, fence)
         steps = self.locations[location.location_id].steps
         saved = copy.deepcopy(location)
         saved.steps = steps
         self.locations[location.location_id] = saved
 
-    async def save_step(self, location_id: str, step: Step, record: StepRecord) -> None:
+    async def save_step(
+        self, location_id: str, step: Step, record: StepRecord, fence: int | None = None
+    ) -> None:
+        self._check(location_id, fence)
         self.locations[location_id].steps[step] = copy.deepcopy(record)
 
     async def reset_steps(self, location_id: str, steps: list[Step]) -> None:
@@ -48,14 +65,21 @@ class FakeStore:
     async def known(self) -> tuple[list[str], list[str]]:
         return [v.draft.name for v in self.locations.values()], list(self.locations)
 
-    async def claim_runnable(self, owner: str, limit: int, lease_s: float) -> list[str]:
-        return [k for k, v in self.locations.items() if v.status in RUNNABLE][:limit]
+    def claim(self, location_id: str) -> Lease:
+        self.generations[location_id] = self.generations.get(location_id, 0) + 1
+        return Lease(location_id, self.generations[location_id])
 
-    async def renew(self, location_id: str, owner: str, lease_s: float) -> bool:
-        return True
+    async def claim_runnable(self, owner: str, limit: int, lease_s: float) -> list[Lease]:
+        ids = [k for k, v in self.locations.items() if v.status in RUNNABLE and k not in self.held][:limit]
+        self.held.update(ids)
+        return [self.claim(k) for k in ids]
 
-    async def release(self, location_id: str, owner: str) -> None:
-        return None
+    async def renew(self, lease: Lease, lease_s: float) -> bool:
+        return self.generations.get(lease.location_id) == lease.token
+
+    async def release(self, lease: Lease) -> None:
+        if self.generations.get(lease.location_id) == lease.token:
+            self.held.discard(lease.location_id)
 
 
 @dataclass
@@ -79,20 +103,42 @@ class FakeGhl:
         if queue:
             raise queue.pop(0)
 
-    async def create_sub_account(self, draft: LocationDraft, timezone: str) -> str:
+    async def create_sub_account(self, draft: LocationDraft, timezone: str, name: str) -> str:
         new_id = f"ghl{next(self._ids)}"
         try:
             self._call("create")
         except UnknownOutcome:
             if self.create_applies_before_unknown:
-                self.accounts[new_id] = draft.name
+                self.accounts[new_id] = name
             raise
-        self.accounts[new_id] = draft.name
+        self.accounts[new_id] = name
         return new_id
 
-    async def find_sub_account(self, name: str) -> str | None:
+    async def find_sub_accounts(self, name: str, marker: str) -> SubAccountLookup:
         self._call("find")
-        return next((k for k, v in self.accounts.items() if v == name), None)
+        ours = [k for k, v in self.accounts.items() if carries_marker(v, self._marker(k), marker)]
+        others = [k for k, v in self.accounts.items() if v == name and k not in ours]
+        return SubAccountLookup(ours, others)
+
+    def _marker(self, ghl_id: str) -> str | None:
+        return self.custom_values.get(ghl_id, {}).get(MARKER_CUSTOM_VALUE)
+
+    async def carries_marker(self, ghl_location_id: str, marker: str) -> bool | None:
+        self._call("carries_marker")
+        if ghl_location_id not in self.accounts:
+            return None
+        return carries_marker(self.accounts[ghl_location_id], self._marker(ghl_location_id), marker)
+
+    async def mark_sub_account(self, ghl_location_id: str, name: str, marker: str) -> None:
+        self._call("mark")
+        self.custom_values.setdefault(ghl_location_id, {})[MARKER_CUSTOM_VALUE] = marker
+        self.accounts[ghl_location_id] = name
+
+    async def reachability_problems(self, ghl_location_id: str) -> list[str]:
+        self._call("reachable")
+        if ghl_location_id not in self.accounts:
+            return [f"GHL sub-account {ghl_location_id} is not reachable with the agency token"]
+        return [] if self.installed else [f"no working location token for {ghl_location_id}"]
 
     async def sub_account_exists(self, ghl_location_id: str) -> bool:
         self._call("exists")

@@ -12,6 +12,8 @@ from leadflow_common.events.onboarding import (
     UpdateLocation,
 )
 from onboarding.domain.errors import RejectedByGhl, UnknownOutcome
+from onboarding.domain.location import StepRecord
+from onboarding.domain.marker import provisional_name
 from onboarding.domain.saga import RetryPolicy, SagaStatus, Step, StepStatus
 from onboarding.handlers import handle_command
 from onboarding.saga.context import SagaConfig, SagaContext
@@ -83,10 +85,9 @@ async def test_crash_after_create_requested_resumes_without_second_sub_account()
     ctx, store, ghl, _ = make_ctx()
     await handle_command(ctx, OnboardLocation(location=DRAFT), lambda: None)
     # Simulate: the create went through in GHL, then the process died before recording it.
-    await ghl.create_sub_account(DRAFT, "America/Chicago")
-    from onboarding.domain.location import StepRecord
-
-    await store.save_step("FIT-0001", Step.SUB_ACCOUNT, StepRecord(StepStatus.REQUESTED))
+    marker = store.locations["FIT-0001"].saga_marker or ""
+    await ghl.create_sub_account(DRAFT, "America/Chicago", provisional_name(DRAFT.name, marker))
+    await store.save_step("FIT-0001", Step.SUB_ACCOUNT, StepRecord(StepStatus.REQUESTED, {"marker": marker}))
     assert await run_saga(ctx, "FIT-0001") is SagaStatus.ACTIVE
     assert ghl.calls.count("create") == 1 and len(ghl.accounts) == 1
 
@@ -135,12 +136,14 @@ async def test_snapshot_push_failure_is_retried_with_override() -> None:
 
 async def test_adopt_update_pause_and_offboard() -> None:
     ctx, store, ghl, events = make_ctx()
+    ghl.accounts["live-1"] = DRAFT.name
     assert (
         await handle_command(ctx, AdoptLocation(location=DRAFT, ghl_location_id="live-1"), lambda: None)
         == "adopted"
     )
-    assert ghl.calls == []  # nothing created or even called in GHL
-    assert events.kinds() == ["LocationActivated", "LocationProfile"]
+    assert await run_saga(ctx, "FIT-0001") is SagaStatus.ACTIVE
+    assert ghl.calls == ["reachable"]  # nothing created in GHL, only checked
+    assert events.kinds() == ["LocationActivated", "LocationProfile", "StepCompleted"]
     await handle_command(ctx, UpdateLocation(location_id="FIT-0001", daily_capacity=70), lambda: None)
     await handle_command(
         ctx, UpdateLocation(location_id="FIT-0001", status=LocationStatus.PAUSED), lambda: None

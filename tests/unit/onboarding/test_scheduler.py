@@ -20,12 +20,12 @@ class SlowGhl(FakeGhl):
         self.active = 0
         self.peak = 0
 
-    async def create_sub_account(self, draft: LocationDraft, timezone: str) -> str:
+    async def create_sub_account(self, draft: LocationDraft, timezone: str, name: str) -> str:
         self.active += 1
         self.peak = max(self.peak, self.active)
         await asyncio.sleep(0.02)
         self.active -= 1
-        return await super().create_sub_account(draft, timezone)
+        return await super().create_sub_account(draft, timezone, name)
 
 
 async def test_concurrency_is_bounded_and_all_sagas_finish() -> None:

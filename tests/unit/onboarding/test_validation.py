@@ -111,3 +111,16 @@ def test_hours_and_closed_dates_errors_name_their_own_column() -> None:
     headers = [*HEADERS, "Closed Dates"]
     report = validate_rows(headers, [good_row(**{"Hours": "Mon 9-5", "Closed Dates": "Christmas"})])
     assert {(e.row, e.column) for e in report.errors} == {(2, "Hours"), (2, "Closed Dates")}
+
+
+def test_names_of_live_ghl_sub_accounts() -> None:
+    known = known_from([], [], [("FitNation Austin  Downtown", "gLive0001")])
+    report = validate_rows(HEADERS, [good_row()], known)
+    assert [(e.row, e.column) for e in report.errors] == [(2, "Location Name")]
+    assert "gLive0001" in report.errors[0].message and not report.ok
+
+    adopt_headers = [*HEADERS, "GHL Location Id"]
+    same = validate_rows(adopt_headers, [good_row(**{"GHL Location Id": "gLive0001"})], known, adopt=True)
+    assert same.ok and same.warnings == []
+    other = validate_rows(adopt_headers, [good_row(**{"GHL Location Id": "gOther001"})], known, adopt=True)
+    assert other.ok and [(w.row, w.column) for w in other.warnings] == [(2, "Location Name")]

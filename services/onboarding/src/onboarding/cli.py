@@ -1,4 +1,7 @@
-"""The onboarding command line: serve, migrate, import, adopt, status, retry."""
+"""The onboarding command line: serve, migrate, import, adopt, status, retry.
+
+Every command answers an unreachable Kafka/Postgres/Redis/GHL or a missing schema with one line
+saying what to run, and exit code 2 (leadflow_common.cli_errors)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from leadflow_common.cli_errors import check_schema, infra_errors
 from leadflow_common.events.envelope import EventPayload
 from leadflow_common.events.onboarding import RetryOnboarding
 from onboarding import importer
@@ -18,22 +22,31 @@ from onboarding.domain.saga import SagaStatus
 from onboarding.report import print_locations, print_report
 from onboarding.settings import OnboardingSettings
 
-app = typer.Typer(help="Onboard franchise locations into GoHighLevel.", no_args_is_help=True)
+app = typer.Typer(
+    help="Onboard franchise locations into GoHighLevel.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 console = Console()
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+SERVICE = "onboarding"
 
 
 def _publish_with_progress(settings: OnboardingSettings, commands: list[tuple[str, EventPayload]]) -> None:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("publishing commands", total=len(commands))
-        asyncio.run(importer.publish_commands(settings, commands, lambda: progress.advance(task)))
+    progress = Progress(*columns, console=console)
+    task = progress.add_task("publishing commands", total=len(commands))
+    try:  # the bar appears once Kafka answered, so an unreachable broker prints only its one line
+        asyncio.run(
+            importer.publish_commands(settings, commands, lambda: progress.advance(task), progress.start)
+        )
+    finally:
+        progress.stop()
     console.print(f"[green]{len(commands)} command(s) published[/green]")
 
 
 def _import(path: Path, dry_run: bool, adopt: bool) -> None:
     settings = OnboardingSettings()
-    report = asyncio.run(importer.validate_file(settings, path, adopt))
+    with infra_errors(SERVICE):
+        report = asyncio.run(importer.validate_file(settings, path, adopt))
     print_report(console, report, str(path))
     if not report.ok:
         console.print("[red]Nothing was sent: fix the problems above and import the file again.[/red]")
@@ -41,7 +54,8 @@ def _import(path: Path, dry_run: bool, adopt: bool) -> None:
     if dry_run:
         console.print("[green]Dry run: the file is valid, nothing was sent.[/green]")
         return
-    _publish_with_progress(settings, importer.keyed(report.valid))
+    with infra_errors(SERVICE):
+        _publish_with_progress(settings, importer.keyed(report.valid))
 
 
 @app.command("import")
@@ -70,7 +84,8 @@ def status(
     only: Annotated[SagaStatus | None, typer.Option("--status", help="filter by status")] = None,
 ) -> None:
     """Show locations and where their onboarding stands."""
-    locations = asyncio.run(importer.list_locations(OnboardingSettings(), only))
+    with infra_errors(SERVICE):
+        locations = asyncio.run(importer.list_locations(OnboardingSettings(), only))
     if key is not None:
         locations = [loc for loc in locations if loc.location_id == location_key(key)]
     print_locations(console, locations)
@@ -80,20 +95,24 @@ def status(
 def retry(
     keys: Annotated[list[str] | None, typer.Argument(help="franchise codes")] = None,
     all_failed: Annotated[bool, typer.Option("--all-failed", help="every failed location")] = False,
+    all_quarantined: Annotated[
+        bool, typer.Option("--all-quarantined", help="every quarantined location")
+    ] = False,
 ) -> None:
-    """Restart failed onboardings from their failed step."""
+    """Restart failed onboardings from their failed step; verify quarantined locations again."""
     settings = OnboardingSettings()
     targets = [location_key(k) for k in keys or []]
-    if all_failed:
-        failed = asyncio.run(importer.list_locations(settings, SagaStatus.FAILED))
-        targets += [loc.location_id for loc in failed]
-    if not targets:
-        console.print("nothing to retry")
-        raise typer.Exit(1)
-    commands: list[tuple[str, EventPayload]] = [
-        (k, RetryOnboarding(location_id=k)) for k in dict.fromkeys(targets)
-    ]
-    _publish_with_progress(settings, commands)
+    with infra_errors(SERVICE):
+        for wanted, status in ((all_failed, SagaStatus.FAILED), (all_quarantined, SagaStatus.QUARANTINED)):
+            if wanted:
+                targets += [loc.location_id for loc in asyncio.run(importer.list_locations(settings, status))]
+        if not targets:
+            console.print("nothing to retry")
+            raise typer.Exit(1)
+        commands: list[tuple[str, EventPayload]] = [
+            (k, RetryOnboarding(location_id=k)) for k in dict.fromkeys(targets)
+        ]
+        _publish_with_progress(settings, commands)
 
 
 @app.command()
@@ -102,7 +121,8 @@ def migrate() -> None:
     from leadflow_common.migrations import upgrade
 
     settings = OnboardingSettings()
-    upgrade(MIGRATIONS, settings.database_url, settings.db_schema)
+    with infra_errors(SERVICE):
+        upgrade(MIGRATIONS, settings.database_url, settings.db_schema)
     console.print(f"schema {settings.db_schema} is up to date")
 
 
@@ -131,7 +151,27 @@ def serve() -> None:
     from onboarding.main import create_app
 
     settings = OnboardingSettings()
+    with infra_errors(SERVICE):
+        asyncio.run(_preflight(settings))
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+
+
+async def _preflight(settings: OnboardingSettings) -> None:
+    """What the lifespan needs, checked before uvicorn (which would print its own traceback)."""
+    from leadflow_common.kafka.broker import make_broker
+    from leadflow_common.redis import make_redis
+
+    await check_schema(settings.database_url, settings.db_schema, SERVICE, MIGRATIONS)
+    redis = make_redis(settings.redis)
+    try:
+        await redis.ping()
+    finally:
+        await redis.aclose()
+    broker = make_broker(settings.kafka, f"{settings.service_name}-preflight")
+    try:
+        await broker.connect()
+    finally:
+        await broker.stop()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from leadflow_common.logging import get_logger
 from onboarding import metrics
 from onboarding.domain.geo import geocode, location_timezone
 from onboarding.domain.location import Location, StepRecord, location_key
+from onboarding.domain.marker import new_marker
 from onboarding.domain.saga import SagaStatus, Step, StepStatus
 from onboarding.saga.context import SagaContext
 
@@ -26,20 +27,23 @@ Wake = Callable[[], None]
 
 async def onboard(ctx: SagaContext, cmd: OnboardLocation, wake: Wake) -> str:
     """Record the saga as pending (once: a redelivered command changes nothing) and wake a runner."""
-    loc = Location(location_key(cmd.location.franchise_code), cmd.location)
+    key = location_key(cmd.location.franchise_code)
+    loc = Location(key, cmd.location, saga_marker=new_marker(key))
     created = await ctx.store.create(loc)
     wake()
     return "accepted" if created else "duplicate"
 
 
 async def adopt(ctx: SagaContext, cmd: AdoptLocation, wake: Wake) -> str:
-    """Register a live sub-account as an active location without creating anything in GHL."""
+    """Register a live sub-account; a runner verifies it exists and is reachable (agency token,
+    location token) before it goes live, and quarantines it with the reason otherwise. Nothing is
+    created in GHL."""
     draft = cmd.location
     point = geocode(draft.postal_code, draft.state)
     loc = Location(
         location_key(draft.franchise_code),
         draft,
-        status=SagaStatus.ACTIVE,
+        status=SagaStatus.PENDING,
         adopted=True,
         ghl_location_id=cmd.ghl_location_id,
         lat=point.lat,
@@ -48,15 +52,12 @@ async def adopt(ctx: SagaContext, cmd: AdoptLocation, wake: Wake) -> str:
         timezone=location_timezone(draft.timezone, point, draft.state, ctx.config.default_timezone),
     )
     if not await ctx.store.create(loc):
-        existing = await ctx.store.get(loc.location_id)
-        if existing is None or not existing.adopted:
-            return "duplicate"
-        loc = existing  # redelivery: publish again (same contents), in case the first run crashed
+        wake()  # a redelivery: the runner finishes whatever the first delivery started
+        return "duplicate"
     await ctx.store.save_step(
         loc.location_id, Step.LOCATION_RECORD, StepRecord(StepStatus.DONE, {"adopted": True}, 1, None, True)
     )
-    await ctx.events.activated(loc)
-    await ctx.events.profile(loc)
+    wake()
     return "adopted"
 
 
@@ -84,12 +85,17 @@ async def update(ctx: SagaContext, cmd: UpdateLocation, wake: Wake) -> str:
     return "updated"
 
 
+_RETRYABLE = {SagaStatus.FAILED, SagaStatus.QUARANTINED}
+
+
 async def retry(ctx: SagaContext, cmd: RetryOnboarding, wake: Wake) -> str:
-    """Restart a failed saga from its first step not done (compensated steps run again)."""
+    """Restart a failed saga from its first step not done (compensated steps run again), or
+    verify a quarantined location again (after the operator fixed it in GHL)."""
     loc = await ctx.store.get(location_key(cmd.location_id))
-    if loc is None or loc.status is not SagaStatus.FAILED:
-        return "not_failed"
-    await ctx.store.reset_steps(loc.location_id, [s for s in Step if s not in loc.done_steps()])
+    if loc is None or loc.status not in _RETRYABLE:
+        return "not_retryable"
+    redo = [Step.VERIFY] if loc.status is SagaStatus.QUARANTINED else []
+    await ctx.store.reset_steps(loc.location_id, [s for s in Step if s not in loc.done_steps() or s in redo])
     loc.status = SagaStatus.PENDING
     loc.failed_step = None
     loc.last_error = None

@@ -9,8 +9,10 @@ from pathlib import Path
 from leadflow_common.db import make_engine, make_sessionmaker
 from leadflow_common.events.envelope import EventPayload
 from leadflow_common.events.onboarding import AdoptLocation, OnboardLocation
+from leadflow_common.ghl import GhlClient, GhlSettings
 from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.publisher import EventPublisher
+from leadflow_common.redis import make_redis
 from leadflow_common.topics import ONBOARDING_COMMANDS
 from onboarding.adapters.store import PostgresSagaStore
 from onboarding.csv_source import read_csv
@@ -28,15 +30,30 @@ async def list_locations(settings: OnboardingSettings, status: SagaStatus | None
         await engine.dispose()
 
 
-async def validate_file(settings: OnboardingSettings, path: Path, adopt: bool) -> ValidationReport:
-    """Duplicates are checked against every location the onboarding schema knows (not offboarded)."""
+async def live_sub_accounts(settings: OnboardingSettings, ghl: GhlSettings) -> list[tuple[str, str]]:
+    """(name, id) of the agency's sub-accounts: one rate-limited search, not one per row."""
+    redis = make_redis(settings.redis)
+    client = GhlClient(ghl, redis)
+    try:
+        return [(loc.name, loc.id) for loc in await client.search_locations()]
+    finally:
+        await client.aclose()
+        await redis.aclose()
+
+
+async def validate_file(
+    settings: OnboardingSettings, path: Path, adopt: bool, ghl: GhlSettings | None = None
+) -> ValidationReport:
+    """Duplicates are checked against every location the onboarding schema knows (not offboarded)
+    and names against the live GHL sub-accounts."""
     csv_file = read_csv(path)
     engine = make_engine(settings.database_url, settings.db_schema, pool_size=1)
     try:
         names, codes = await PostgresSagaStore(make_sessionmaker(engine)).known()
     finally:
         await engine.dispose()
-    return validate_rows(csv_file.headers, csv_file.rows, known_from(names, codes), adopt=adopt)
+    live = await live_sub_accounts(settings, ghl or GhlSettings())
+    return validate_rows(csv_file.headers, csv_file.rows, known_from(names, codes, live), adopt=adopt)
 
 
 def command_for(row: ValidRow) -> EventPayload:
@@ -49,11 +66,14 @@ async def publish_commands(
     settings: OnboardingSettings,
     commands: list[tuple[str, EventPayload]],
     advance: Callable[[], None] = lambda: None,
+    connected: Callable[[], None] = lambda: None,
 ) -> int:
-    """Publish (key, command) pairs, each acknowledged by the broker; returns how many."""
+    """Publish (key, command) pairs, each acknowledged by the broker; returns how many.
+    ``connected`` is called once Kafka answered (the CLI shows its progress bar from then on)."""
     broker = make_broker(settings.kafka, f"{settings.service_name}-cli")
-    await broker.start()
     try:
+        await broker.start()
+        connected()
         publisher = EventPublisher(broker, f"{settings.service_name}-cli")
         for key, command in commands:
             await publisher.publish_payload(ONBOARDING_COMMANDS, key, command)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from leadflow_common.events.onboarding import LocationDraft
 from onboarding.domain.location import Location, StepRecord
-from onboarding.domain.saga import SagaStatus, Step
+from onboarding.domain.saga import Lease, SagaStatus, Step
+
+
+@dataclass(frozen=True, slots=True)
+class SubAccountLookup:
+    """Live sub-accounts named like a location: those carrying the saga's marker, and the others."""
+
+    ours: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
 
 
 class GhlPort(Protocol):
@@ -14,8 +23,24 @@ class GhlPort(Protocol):
 
     Raises onboarding.domain.errors: GhlUnavailable, UnknownOutcome, RejectedByGhl."""
 
-    async def create_sub_account(self, draft: LocationDraft, timezone: str) -> str: ...
-    async def find_sub_account(self, name: str) -> str | None: ...
+    async def create_sub_account(self, draft: LocationDraft, timezone: str, name: str) -> str:
+        """Create it under ``name`` (the provisional name carrying the marker)."""
+        ...
+
+    async def find_sub_accounts(self, name: str, marker: str) -> SubAccountLookup: ...
+    async def carries_marker(self, ghl_location_id: str, marker: str) -> bool | None:
+        """Whether the sub-account is this saga's; None when it does not exist (any more)."""
+        ...
+
+    async def mark_sub_account(self, ghl_location_id: str, name: str, marker: str) -> None:
+        """Write the marker custom value, then give the sub-account its real name."""
+        ...
+
+    async def reachability_problems(self, ghl_location_id: str) -> list[str]:
+        """Why an adopted sub-account cannot be used: missing for the agency, or no working
+        location token (app not installed). Empty when it is reachable."""
+        ...
+
     async def sub_account_exists(self, ghl_location_id: str) -> bool: ...
     async def delete_sub_account(self, ghl_location_id: str) -> None: ...
     async def load_snapshot(self, ghl_location_id: str, snapshot_id: str, override: bool) -> None: ...
@@ -35,23 +60,26 @@ class SagaStore(Protocol):
         ...
 
     async def get(self, location_id: str) -> Location | None: ...
-    async def save(self, location: Location) -> None:
-        """Write the location's own fields (not its steps)."""
+    async def save(self, location: Location, fence: int | None = None) -> None:
+        """Write the location's own fields (not its steps). With ``fence`` (a lease token) only while
+        that lease generation is current, else LeaseLost."""
         ...
 
-    async def save_step(self, location_id: str, step: Step, record: StepRecord) -> None: ...
+    async def save_step(
+        self, location_id: str, step: Step, record: StepRecord, fence: int | None = None
+    ) -> None: ...
     async def reset_steps(self, location_id: str, steps: list[Step]) -> None: ...
     async def list_locations(self, status: SagaStatus | None, limit: int) -> list[Location]: ...
     async def known(self) -> tuple[list[str], list[str]]:
         """Names and franchise codes of every location not offboarded."""
         ...
 
-    async def claim_runnable(self, owner: str, limit: int, lease_s: float) -> list[str]:
-        """Lease up to ``limit`` pending/running sagas no live runner holds."""
+    async def claim_runnable(self, owner: str, limit: int, lease_s: float) -> list[Lease]:
+        """Lease up to ``limit`` pending/running sagas no live runner holds (new generation each)."""
         ...
 
-    async def renew(self, location_id: str, owner: str, lease_s: float) -> bool: ...
-    async def release(self, location_id: str, owner: str) -> None: ...
+    async def renew(self, lease: Lease, lease_s: float) -> bool: ...
+    async def release(self, lease: Lease) -> None: ...
 
 
 class EventSink(Protocol):

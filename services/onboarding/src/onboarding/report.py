@@ -20,6 +20,13 @@ def print_report(console: Console, report: ValidationReport, path: str) -> None:
         for e in sorted(report.errors, key=lambda e: (e.row, e.column)):
             errors.add_row(str(e.row), e.column, e.message)
         console.print(errors)
+    if report.warnings:
+        warnings = Table(title=f"Warnings in {path} (the file may still be sent)")
+        for name in ("Row", "Column", "Warning"):
+            warnings.add_column(name)
+        for w in sorted(report.warnings, key=lambda e: (e.row, e.column)):
+            warnings.add_row(str(w.row), w.column, w.message)
+        console.print(warnings)
     summary = Table(title="Summary")
     summary.add_column("")
     summary.add_column("Count", justify="right")
@@ -27,6 +34,7 @@ def print_report(console: Console, report: ValidationReport, path: str) -> None:
     summary.add_row("valid rows", str(len(report.valid)))
     summary.add_row("rows with problems", str(report.rows_with_errors()))
     summary.add_row("problems", str(len(report.errors)))
+    summary.add_row("warnings", str(len(report.warnings)))
     for column, count in Counter(e.column for e in report.errors).most_common():
         summary.add_row(f"  in {column}", str(count))
     console.print(summary)

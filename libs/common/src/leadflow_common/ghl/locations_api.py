@@ -48,6 +48,21 @@ class LocationsApi(GhlClientBase):
         data = await self._agency("GET", f"/locations/{location_id}", "locations.get", location_id)
         return GhlLocation.model_validate(data.get("location", data))
 
+    async def update_location(self, location_id: str, **fields: Any) -> GhlLocation:
+        """``PUT /locations/{id}`` with the given fields (e.g. ``name``); safe to repeat."""
+        body = {"companyId": self.settings.company_id, **fields}
+        data = await self._agency(
+            "PUT", f"/locations/{location_id}", "locations.update", location_id, json=body
+        )
+        return GhlLocation.model_validate(data.get("location", data))
+
+    async def get_location_with_its_token(self, location_id: str) -> GhlLocation:
+        """``GET /locations/{id}`` with the location's own token: proves the token exchange works
+        (the app is installed there) and the token is accepted."""
+        path = f"/locations/{location_id}"
+        data = await self._location(location_id, "GET", path, "locations.get_as_location")
+        return GhlLocation.model_validate(data.get("location", data))
+
     async def load_snapshot(self, location_id: str, snapshot_id: str, override: bool = False) -> None:
         body = {"companyId": self.settings.company_id, "snapshot": {"id": snapshot_id, "override": override}}
         await self._agency(

@@ -16,6 +16,8 @@ from leadflow_common.ghl import (
 )
 from onboarding.adapters.installed import InstalledLocationsCache
 from onboarding.domain.errors import GhlUnavailable, RejectedByGhl, UnknownOutcome
+from onboarding.domain.marker import MARKER_CUSTOM_VALUE, carries_marker
+from onboarding.ports import SubAccountLookup
 
 
 @asynccontextmanager
@@ -39,10 +41,10 @@ class GhlAdapter:
         self._app_id = app_id
         self._installed = InstalledLocationsCache(self._installed_ids)
 
-    async def create_sub_account(self, draft: LocationDraft, timezone: str) -> str:
+    async def create_sub_account(self, draft: LocationDraft, timezone: str, name: str) -> str:
         async with _mapped_errors():
             created = await self._client.create_location(
-                name=draft.name,
+                name=name,
                 phone=draft.phone,
                 address=draft.address,
                 city=draft.city,
@@ -55,11 +57,61 @@ class GhlAdapter:
             )
         return created.id
 
-    async def find_sub_account(self, name: str) -> str | None:
+    async def find_sub_accounts(self, name: str, marker: str) -> SubAccountLookup:
+        """Sub-accounts with the provisional name carrying ``marker``, or the real name and the
+        marker custom value, are ours; the others with the real name are someone else's."""
         async with _mapped_errors():
             found = await self._client.search_locations(name=name)
+        ours: list[str] = []
+        others: list[str] = []
         wanted = name.casefold()
-        return next((loc.id for loc in found if loc.name.casefold() == wanted), None)
+        for loc in found:
+            if carries_marker(loc.name, None, marker):
+                ours.append(loc.id)
+            elif loc.name.casefold() == wanted:
+                owned = carries_marker(loc.name, await self._marker_value(loc.id), marker)
+                (ours if owned else others).append(loc.id)
+        return SubAccountLookup(ours, others)
+
+    async def carries_marker(self, ghl_location_id: str, marker: str) -> bool | None:
+        try:
+            async with _mapped_errors():
+                loc = await self._client.get_location(ghl_location_id)
+        except RejectedByGhl as exc:
+            if isinstance(exc.__cause__, GhlNotFound):
+                return None
+            raise
+        if carries_marker(loc.name, None, marker):
+            return True
+        return carries_marker(loc.name, await self._marker_value(ghl_location_id), marker)
+
+    async def _marker_value(self, ghl_location_id: str) -> str | None:
+        async with _mapped_errors():
+            values = await self._client.list_custom_values(ghl_location_id)
+        return next((cv.value for cv in values if cv.name == MARKER_CUSTOM_VALUE), None)
+
+    async def mark_sub_account(self, ghl_location_id: str, name: str, marker: str) -> None:
+        """Marker first, rename second: at every moment the sub-account carries the marker in its
+        name or in its custom value."""
+        async with _mapped_errors():
+            await self._client.upsert_custom_value(ghl_location_id, MARKER_CUSTOM_VALUE, marker)
+            await self._client.update_location(ghl_location_id, name=name)
+
+    async def reachability_problems(self, ghl_location_id: str) -> list[str]:
+        try:
+            async with _mapped_errors():
+                await self._client.get_location(ghl_location_id)
+        except RejectedByGhl as exc:
+            return [f"GHL sub-account {ghl_location_id} is not reachable with the agency token ({exc})"]
+        try:
+            async with _mapped_errors():
+                await self._client.get_location_with_its_token(ghl_location_id)
+        except RejectedByGhl as exc:
+            return [
+                f"no working location token for {ghl_location_id} "
+                f"(is the Marketplace app installed there?) ({exc})"
+            ]
+        return []
 
     async def sub_account_exists(self, ghl_location_id: str) -> bool:
         try:

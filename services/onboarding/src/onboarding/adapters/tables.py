@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -40,6 +41,8 @@ locations = Table(
     Column("last_error", Text),
     Column("lease_owner", String(64)),
     Column("lease_until", DateTime(timezone=True)),
+    Column("lease_generation", BigInteger, nullable=False, server_default="0"),
+    Column("saga_marker", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
@@ -57,4 +60,5 @@ steps = Table(
     Column("error", Text),
     Column("published", Boolean, nullable=False, server_default="false"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("lease_generation", BigInteger, nullable=False, server_default="0"),
 )

@@ -29,3 +29,13 @@ class SnapshotPushFailed(StepError):
 
 class SnapshotPushPending(StepError):
     """The push is still running after the polling budget."""
+
+
+class NameTaken(RejectedByGhl):
+    """A live sub-account that this saga did not create has the location's name: never take it over."""
+
+
+class LeaseLost(Exception):
+    """Another runner holds the saga now (the lease generation moved on): this runner stops at once.
+
+    Not a StepError: it is never retried or compensated by the runner that lost the lease."""

@@ -35,6 +35,7 @@ class Location:
     last_error: str | None = None
     steps: dict[Step, StepRecord] = field(default_factory=dict)
     updated_at: datetime | None = None
+    saga_marker: str | None = None  # set when the saga is created; see domain/marker.py
 
     def done_steps(self) -> set[Step]:
         return {s for s, r in self.steps.items() if r.status is StepStatus.DONE}

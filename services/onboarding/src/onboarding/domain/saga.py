@@ -17,6 +17,8 @@ class Step(StrEnum):
 
 
 STEPS: tuple[Step, ...] = tuple(Step)
+# An adopted sub-account exists already: the saga only records it and verifies it is reachable.
+ADOPTED_STEPS: tuple[Step, ...] = (Step.LOCATION_RECORD, Step.VERIFY)
 
 
 class StepStatus(StrEnum):
@@ -39,9 +41,18 @@ class SagaStatus(StrEnum):
 RUNNABLE = frozenset({SagaStatus.PENDING, SagaStatus.RUNNING})
 
 
-def next_step(done: set[Step]) -> Step | None:
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A runner's hold on one saga. ``token`` is the lease generation (incremented by every claim):
+    each write of the runner is conditional on it, so a runner that lost its lease writes nothing."""
+
+    location_id: str
+    token: int
+
+
+def next_step(done: set[Step], steps: tuple[Step, ...] = STEPS) -> Step | None:
     """The first step not yet done: a resumed saga continues exactly there."""
-    for step in STEPS:
+    for step in steps:
         if step not in done:
             return step
     return None

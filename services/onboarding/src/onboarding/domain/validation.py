@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ class KnownLocations:
 
     names: frozenset[str] = frozenset()
     codes: frozenset[str] = frozenset()
+    ghl_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name key -> live GHL ids
 
 
 @dataclass
@@ -42,6 +43,7 @@ class ValidationReport:
     rows: int = 0
     valid: list[ValidRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # reported, but the file may be sent
 
     @property
     def ok(self) -> bool:
@@ -151,6 +153,10 @@ def validate_rows(
                 report.errors.append(RowError(index, "Location Name", f"duplicate of row {seen_names[key]}"))
             elif key in known.names and not adopt:
                 report.errors.append(RowError(index, "Location Name", "a location with this name exists"))
+            elif key in known.ghl_names:
+                _check_ghl_name(
+                    report, index, known.ghl_names[key], parser.clean.get("ghl_location_id"), adopt
+                )
             seen_names.setdefault(key, index)
         if code:
             if code in seen_codes:
@@ -168,5 +174,27 @@ def validate_rows(
     return report
 
 
-def known_from(names: Iterable[str], codes: Iterable[str]) -> KnownLocations:
-    return KnownLocations(frozenset(_name_key(n) for n in names), frozenset(c.upper() for c in codes))
+def _check_ghl_name(
+    report: ValidationReport, row: int, live_ids: tuple[str, ...], adopted_id: str | None, adopt: bool
+) -> None:
+    """A new location must not share its name with a live sub-account (the saga would otherwise
+    create a look-alike next to someone else's); an adopted one is expected to be that sub-account."""
+    ids = ", ".join(live_ids)
+    if not adopt:
+        report.errors.append(RowError(row, "Location Name", f"a live GHL sub-account has this name ({ids})"))
+    elif adopted_id not in live_ids:
+        report.warnings.append(
+            RowError(row, "Location Name", f"GHL sub-account {ids} has this name, not {adopted_id}")
+        )
+
+
+def known_from(
+    names: Iterable[str], codes: Iterable[str], ghl: Iterable[tuple[str, str]] = ()
+) -> KnownLocations:
+    """``ghl``: (name, id) of every live sub-account of the agency."""
+    ghl_names: dict[str, tuple[str, ...]] = {}
+    for name, ghl_id in ghl:
+        ghl_names[_name_key(name)] = (*ghl_names.get(_name_key(name), ()), ghl_id)
+    return KnownLocations(
+        frozenset(_name_key(n) for n in names), frozenset(c.upper() for c in codes), ghl_names
+    )

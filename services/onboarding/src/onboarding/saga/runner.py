@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 from leadflow_common.logging import get_logger
 from onboarding import metrics
 from onboarding.domain.errors import StepError
 from onboarding.domain.location import Location, StepRecord
-from onboarding.domain.saga import RUNNABLE, STEPS, SagaStatus, Step, StepStatus, next_step
+from onboarding.domain.saga import (
+    ADOPTED_STEPS,
+    RUNNABLE,
+    STEPS,
+    SagaStatus,
+    Step,
+    StepStatus,
+    next_step,
+)
 from onboarding.saga.compensation import compensate
 from onboarding.saga.context import SagaContext
+from onboarding.saga.fencing import FencedStore
 from onboarding.saga.steps import STEP_FUNCTIONS, StepResult
-from onboarding.saga.verification import verify_and_finish
+from onboarding.saga.verification import verify_adoption, verify_and_finish
 
 log = get_logger(__name__)
 
@@ -27,8 +37,15 @@ class SagaFailed(Exception):
         self.reason = reason
 
 
-async def run_saga(ctx: SagaContext, location_id: str) -> SagaStatus | None:
-    """Resume the saga of ``location_id``; returns its final status (None if it does not exist)."""
+async def run_saga(
+    ctx: SagaContext, location_id: str, fenced: FencedStore | None = None
+) -> SagaStatus | None:
+    """Resume the saga of ``location_id``; returns its final status (None if it does not exist).
+
+    With ``fenced`` (the runner's lease) every write is fenced: once another runner has claimed the
+    saga, the next write raises LeaseLost and this run stops there."""
+    if fenced is not None:
+        ctx = dataclasses.replace(ctx, store=fenced)
     loc = await ctx.store.get(location_id)
     if loc is None or loc.status not in RUNNABLE:
         return loc.status if loc else None
@@ -36,8 +53,10 @@ async def run_saga(ctx: SagaContext, location_id: str) -> SagaStatus | None:
         loc.status = SagaStatus.RUNNING
         await ctx.store.save(loc)
     await _publish_unsent_steps(ctx, loc)
+    steps = ADOPTED_STEPS if loc.adopted else STEPS
     try:
-        while (step := next_step(loc.done_steps())) is not None:
+        while (step := next_step(loc.done_steps(), steps)) is not None:
+            _still_held(ctx)
             if step is Step.VERIFY:
                 await _verify(ctx, loc)
                 break
@@ -47,6 +66,12 @@ async def run_saga(ctx: SagaContext, location_id: str) -> SagaStatus | None:
     if loc.status not in RUNNABLE:
         metrics.FINISHED.labels(loc.status.value).inc()
     return loc.status
+
+
+def _still_held(ctx: SagaContext) -> None:
+    """Stop before the next GHL call once the heartbeat has seen the lease taken."""
+    if isinstance(ctx.store, FencedStore):
+        ctx.store.check()
 
 
 async def _publish_unsent_steps(ctx: SagaContext, loc: Location) -> None:
@@ -66,6 +91,7 @@ async def _announce(ctx: SagaContext, loc: Location, step: Step, record: StepRec
 async def _run_step(ctx: SagaContext, loc: Location, step: Step) -> None:
     policy = ctx.config.retry
     while True:
+        _still_held(ctx)
         previous = loc.step(step)
         attempt = (previous.attempts if previous else 0) + 1
         started = time.perf_counter()
@@ -104,7 +130,7 @@ async def _record_failure(
 
 
 async def _verify(ctx: SagaContext, loc: Location) -> None:
-    problems = await verify_and_finish(ctx, loc)
+    problems = await (verify_adoption(ctx, loc) if loc.adopted else verify_and_finish(ctx, loc))
     record = StepRecord(StepStatus.DONE, {"problems": problems}, 1)
     await ctx.store.save_step(loc.location_id, Step.VERIFY, record)
     loc.steps[Step.VERIFY] = record

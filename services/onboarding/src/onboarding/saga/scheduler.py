@@ -1,5 +1,9 @@
 """Runs up to N sagas at once on this replica, leasing them in the store so replicas never
-drive the same saga together and a crashed replica's sagas are picked up once its lease expires."""
+drive the same saga together and a crashed replica's sagas are picked up once its lease expires.
+
+A runner that was paused past its lease (GC, SIGSTOP, a slow GHL call) finds out at its next
+renewal or write: the claim of another runner moved the lease generation on, the write is refused
+(LeaseLost) and this runner drops the saga without writing anything more."""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ import uuid
 
 from leadflow_common.logging import get_logger
 from onboarding import metrics
+from onboarding.domain.errors import LeaseLost
+from onboarding.domain.saga import Lease
 from onboarding.saga.context import SagaContext
+from onboarding.saga.fencing import FencedStore
 from onboarding.saga.runner import run_saga
 
 log = get_logger(__name__)
@@ -53,35 +60,48 @@ class SagaScheduler:
             free = self._concurrency - len(self._running)
             if free > 0:
                 try:
-                    for location_id in await self._ctx.store.claim_runnable(self.owner, free, self._lease_s):
-                        if location_id not in self._running:
-                            self._running[location_id] = asyncio.create_task(self._drive(location_id))
+                    for lease in await self._ctx.store.claim_runnable(self.owner, free, self._lease_s):
+                        if lease.location_id not in self._running:
+                            task = asyncio.create_task(self._drive(lease))
+                            self._running[lease.location_id] = task
                 except Exception as exc:  # the store is down: try again on the next tick
                     log.warning("saga_claim_failed", error=repr(exc))
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
 
-    async def _drive(self, location_id: str) -> None:
+    async def _drive(self, lease: Lease) -> None:
         metrics.IN_PROGRESS.inc()
-        heartbeat = asyncio.create_task(self._heartbeat(location_id))
+        fenced = FencedStore(self._ctx.store, lease)
+        heartbeat = asyncio.create_task(self._heartbeat(fenced))
         try:
-            await run_saga(self._ctx, location_id)
+            await run_saga(self._ctx, lease.location_id, fenced)
+        except LeaseLost as exc:  # another runner holds the saga: it is not ours to touch any more
+            log.warning("saga_lease_lost", location_id=lease.location_id, token=lease.token, error=str(exc))
         except Exception as exc:  # infrastructure trouble: the saga stays runnable, retried later
-            log.warning("saga_interrupted", location_id=location_id, error=repr(exc))
+            log.warning("saga_interrupted", location_id=lease.location_id, error=repr(exc))
             await asyncio.sleep(self._poll_s)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             with contextlib.suppress(Exception):
-                await self._ctx.store.release(location_id, self.owner)
-            self._running.pop(location_id, None)
+                await self._ctx.store.release(lease)
+            self._running.pop(lease.location_id, None)
             metrics.IN_PROGRESS.dec()
             self.wake()
 
-    async def _heartbeat(self, location_id: str) -> None:
+    async def _heartbeat(self, fenced: FencedStore) -> None:
         while True:
             await asyncio.sleep(self._lease_s / 3)
-            with contextlib.suppress(Exception):
-                await self._ctx.store.renew(location_id, self.owner, self._lease_s)
+            try:
+                renewed = await self._ctx.store.renew(fenced.lease, self._lease_s)
+            except Exception as exc:  # the store is down: the next write will tell
+                log.warning("saga_renew_failed", location_id=fenced.lease.location_id, error=repr(exc))
+                continue
+            if not renewed:
+                fenced.lost = True  # the runner stops before its next GHL call or write
+                log.warning(
+                    "saga_lease_taken", location_id=fenced.lease.location_id, token=fenced.lease.token
+                )
+                return

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from onboarding.domain.errors import SnapshotPushFailed, SnapshotPushPending, UnknownOutcome
+from onboarding.domain.errors import (
+    LeaseLost,
+    NameTaken,
+    SnapshotPushFailed,
+    SnapshotPushPending,
+    StepError,
+    UnknownOutcome,
+)
 from onboarding.domain.geo import geocode, location_timezone
 from onboarding.domain.hours import describe_hours
 from onboarding.domain.location import Location, StepRecord
+from onboarding.domain.marker import new_marker, provisional_name
 from onboarding.domain.saga import Step, StepStatus
 from onboarding.saga.context import SagaContext
 
@@ -28,28 +37,101 @@ async def location_record(ctx: SagaContext, loc: Location) -> StepResult:
 
 
 async def sub_account(ctx: SagaContext, loc: Location) -> StepResult:
+    """Find this saga's sub-account by its marker, else create one (never adopt one by name).
+
+    The first attempt creates straight away (the CSV import checked the name against GHL). A
+    resumed or retried one looks first; a live sub-account with the same name that does not carry
+    the marker is someone else's: the step fails (NameTaken) rather than take it over or create a
+    look-alike next to it."""
+    marker = await _marker(ctx, loc)
     previous = loc.step(Step.SUB_ACCOUNT)
-    if previous is not None:
-        # An earlier attempt may have created it (crash, timeout): look before creating again.
-        found = await ctx.ghl.find_sub_account(loc.draft.name)
-        if found is not None:
-            return _sub_account_found(loc, found, reused=True)
-    requested = StepRecord(StepStatus.REQUESTED, attempts=previous.attempts if previous else 0)
+    resumed = previous is not None  # an earlier attempt or runner may have created one already
+    if resumed:
+        lookup = await ctx.ghl.find_sub_accounts(loc.draft.name, marker)
+        if lookup.ours:
+            kept = await _keep_one(ctx, loc, lookup.ours)
+            return await _record_sub_account(ctx, loc, kept, created=False, resumed=True)
+        if lookup.others:
+            raise NameTaken(
+                f"GHL sub-account(s) {', '.join(lookup.others)} already named {loc.draft.name!r} "
+                "were not created by this saga; rename it (or adopt it) and retry"
+            )
+    requested = StepRecord(
+        StepStatus.REQUESTED, {"marker": marker}, attempts=previous.attempts if previous else 0
+    )
     await ctx.store.save_step(loc.location_id, Step.SUB_ACCOUNT, requested)
     loc.steps[Step.SUB_ACCOUNT] = requested
+    timezone = loc.timezone or ctx.config.default_timezone
     try:
-        ghl_id = await ctx.ghl.create_sub_account(loc.draft, loc.timezone or ctx.config.default_timezone)
+        ghl_id = await ctx.ghl.create_sub_account(
+            loc.draft, timezone, provisional_name(loc.draft.name, marker)
+        )
     except UnknownOutcome:
-        found = await ctx.ghl.find_sub_account(loc.draft.name)
-        if found is None:
+        # The marker is in the name GHL stored, so what this request created is recognisable.
+        found = (await ctx.ghl.find_sub_accounts(loc.draft.name, marker)).ours
+        if not found:
             raise
-        return _sub_account_found(loc, found, reused=True)
-    return _sub_account_found(loc, ghl_id, reused=False)
+        return await _record_sub_account(ctx, loc, await _keep_one(ctx, loc, found), False, resumed)
+    return await _record_sub_account(ctx, loc, ghl_id, True, resumed)
 
 
-def _sub_account_found(loc: Location, ghl_id: str, reused: bool) -> StepResult:
+async def _marker(ctx: SagaContext, loc: Location) -> str:
+    if loc.saga_marker is None:  # a saga recorded before markers existed
+        loc.saga_marker = new_marker(loc.location_id)
+        await ctx.store.save(loc)
+    return loc.saga_marker
+
+
+async def _keep_one(ctx: SagaContext, loc: Location, ours: list[str]) -> str:
+    """Several sub-accounts with this saga's marker (a stale runner's create landed too): keep the
+    recorded one (else the first) and delete the others, which are provably this saga's."""
+    recorded = recorded_sub_account(loc)
+    keep = recorded if recorded in ours else ours[0]
+    for extra in ours:
+        if extra != keep:
+            await ctx.ghl.delete_sub_account(extra)
+    return keep
+
+
+async def _record_sub_account(
+    ctx: SagaContext, loc: Location, ghl_id: str, created: bool, resumed: bool
+) -> StepResult:
+    marker = loc.saga_marker or ""
+    held = StepRecord(
+        StepStatus.REQUESTED,
+        {"marker": marker, "ghl_location_id": ghl_id},
+        attempts=(loc.steps[Step.SUB_ACCOUNT].attempts if Step.SUB_ACCOUNT in loc.steps else 0),
+    )
+    try:
+        await ctx.store.save_step(loc.location_id, Step.SUB_ACCOUNT, held)
+    except LeaseLost:
+        if created:
+            await _drop_unrecorded(ctx, loc, ghl_id)
+        raise
+    loc.steps[Step.SUB_ACCOUNT] = held
     loc.ghl_location_id = ghl_id
-    return {"ghl_location_id": ghl_id, "found_existing": reused}
+    await ctx.ghl.mark_sub_account(ghl_id, loc.draft.name, marker)
+    return {"ghl_location_id": ghl_id, "found_existing": not created, "marker": marker, "resumed": resumed}
+
+
+def recorded_sub_account(loc: Location) -> str | None:
+    """The sub-account the saga holds: on the location once the step is done, before that in the
+    step's record (between the create's answer and the step's completion)."""
+    if loc.ghl_location_id is not None:
+        return loc.ghl_location_id
+    record = loc.step(Step.SUB_ACCOUNT)
+    found = record.ghl_ids.get("ghl_location_id") if record else None
+    return found if isinstance(found, str) else None
+
+
+async def _drop_unrecorded(ctx: SagaContext, loc: Location, ghl_id: str) -> None:
+    """This runner lost its lease while creating: unless the new holder already recorded the
+    sub-account this request made, it is a duplicate nobody will track, so delete it now."""
+    current = await ctx.store.get(loc.location_id)
+    if current is not None and recorded_sub_account(current) == ghl_id:
+        return
+    with contextlib.suppress(StepError):  # the new holder's verify step sweeps what is left
+        await ctx.ghl.delete_sub_account(ghl_id)
 
 
 def _ghl_id(loc: Location) -> str:

@@ -1,9 +1,10 @@
-"""The last step: check the sub-account is complete, then go live or quarantine."""
+"""The last step: check the sub-account is complete (or, adopted, reachable), then go live or
+quarantine with the reasons."""
 
 from __future__ import annotations
 
 from onboarding.domain.location import Location
-from onboarding.domain.saga import SagaStatus, VerificationFacts, verification_problems
+from onboarding.domain.saga import SagaStatus, Step, VerificationFacts, verification_problems
 from onboarding.saga.context import SagaContext
 
 
@@ -20,10 +21,35 @@ async def gather_facts(ctx: SagaContext, loc: Location) -> VerificationFacts:
     )
 
 
+async def sweep_duplicates(ctx: SagaContext, loc: Location) -> list[str]:
+    """A create whose outcome was unknown, or a stale runner's create, may have landed after the
+    sub-account step chose its sub-account: delete every other one carrying this saga's marker.
+    Only when the step was resumed (a clean first create cannot have left one)."""
+    record = loc.step(Step.SUB_ACCOUNT)
+    if loc.saga_marker is None or record is None or not record.ghl_ids.get("resumed"):
+        return []
+    ours = (await ctx.ghl.find_sub_accounts(loc.draft.name, loc.saga_marker)).ours
+    extras = [ghl_id for ghl_id in ours if ghl_id != loc.ghl_location_id]
+    for ghl_id in extras:
+        await ctx.ghl.delete_sub_account(ghl_id)
+    return extras
+
+
 async def verify_and_finish(ctx: SagaContext, loc: Location) -> list[str]:
     """Publish first, then record the final status: a crash in between re-verifies and
     re-publishes (consumers dedupe LocationActivated by its deterministic event id)."""
-    problems = verification_problems(await gather_facts(ctx, loc))
+    await sweep_duplicates(ctx, loc)
+    return await _finish(ctx, loc, verification_problems(await gather_facts(ctx, loc)))
+
+
+async def verify_adoption(ctx: SagaContext, loc: Location) -> list[str]:
+    """An adopted sub-account goes live only when the agency sees it and its location token works."""
+    if loc.ghl_location_id is None:
+        return await _finish(ctx, loc, ["no GHL Location Id given"])
+    return await _finish(ctx, loc, await ctx.ghl.reachability_problems(loc.ghl_location_id))
+
+
+async def _finish(ctx: SagaContext, loc: Location, problems: list[str]) -> list[str]:
     if problems:
         loc.status = SagaStatus.QUARANTINED
         loc.last_error = "; ".join(problems)
