@@ -29,4 +29,10 @@ def subscribe(
     else:  # the one-record-at-a-time baseline the benchmarks compare against
         subscribe_records(broker, GHL_EVENTS, ROUTING_GROUP, routing.handle, kafka)
     if sync is not None:
-        subscribe_records(broker, LEADS_ASSIGNED, SYNC_GROUP, sync.handle, kafka)
+        # Batches let GHL calls to different sub-accounts run concurrently (docs/decisions/
+        # router-ghl-sync-consumer-group.md); the record path stays for the benchmark's baseline.
+        if routing.settings.consumer_mode == ConsumerMode.BATCH:
+            max_sync = routing.settings.sync_batch_max_records
+            subscribe_batches(broker, [LEADS_ASSIGNED], SYNC_GROUP, sync.handle_batch, kafka, max_sync)
+        else:
+            subscribe_records(broker, LEADS_ASSIGNED, SYNC_GROUP, sync.handle, kafka)

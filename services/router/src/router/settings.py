@@ -30,10 +30,13 @@ class RouterSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://router:router@127.0.0.1:5432/leadflow"
     db_schema: str = "router"
     redis_prefix: str = Field(default="router", description="prefix of every Redis key the router owns")
-    api_token: str | None = Field(default=None, description="bearer token of the internal APIs; none = open")
+    api_token: str | None = Field(
+        default=None, description="bearer token of the internal APIs; none = open (refused in production)"
+    )
 
     consumer_mode: ConsumerMode = Field(default=ConsumerMode.BATCH, description="batch | record")
     batch_max_records: int = Field(default=1000, ge=1, description="contact events decided per batch")
+    sync_batch_max_records: int = Field(default=500, ge=1, description="assignments applied in GHL per batch")
 
     intake_location_ids: list[str] = Field(default_factory=list)
     accept_all_locations: bool = Field(default=False, description="route contacts of any sub-account (demos)")
