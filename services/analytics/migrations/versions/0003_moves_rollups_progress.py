@@ -11,6 +11,7 @@ Revises: 0002
   where they were counted, so a move takes them along to the lead's new location.
 - ``location_utc_daily``: the hourly rows summed per UTC day; a dashboard window reads whole days
   from it and only the partial days at its edges from ``location_hourly``.
+- ``ix_location_daily_day``: "assigned today" reads each location's current local day.
 - fillfactor below 100 on the tables every batch updates in place, so an update finds room on
   its page and stays HOT (no index entries written for it).
 - ``projection_progress``: one row per replica instead of the single contended ``projection_state``
@@ -78,6 +79,7 @@ def upgrade() -> None:
         f" SELECT location_id, (hour_utc AT TIME ZONE 'UTC')::date, {sums} FROM location_hourly"
         " GROUP BY 1, 2"
     )
+    op.create_index("ix_location_daily_day", "location_daily", ["day"])
     for table, fill in FILLFACTORS.items():
         op.execute(f"ALTER TABLE {table} SET (fillfactor = {fill})")
     op.create_table(
@@ -111,6 +113,7 @@ def downgrade() -> None:
     )
     op.drop_table("projection_progress")
     op.drop_table("location_utc_daily")
+    op.drop_index("ix_location_daily_day", "location_daily")
     op.drop_table("lead_activities")
     for column in ("counted_score", "counted_at", "counted_location_id"):
         op.drop_column("leads", column)

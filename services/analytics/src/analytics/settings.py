@@ -27,7 +27,9 @@ class AnalyticsSettings(ServiceSettings):
         description="names this process's projection_progress row",
     )
     session_timeout_ms: int = Field(default=10_000, ge=6_000, description="Kafka group session timeout")
-    api_token: SecretStr = SecretStr("dev-analytics-token")
+    api_token: SecretStr = Field(
+        default=SecretStr(""), description="bearer token of the APIs; unset = open (refused in production)"
+    )
     redis_prefix: str = Field(
         default="analytics", description="prefix of every Redis key (tests: per session)"
     )

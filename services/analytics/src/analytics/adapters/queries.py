@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from analytics.adapters.read_pool import ReadPool
@@ -12,16 +13,20 @@ from analytics.domain.performance import LocationTotals, split_window
 
 _COLUMNS = ", ".join(COUNTERS)
 _SUMS = ", ".join(f"sum({c}) AS {c}" for c in COUNTERS)
-_HOURS = f"SELECT location_id, {_COLUMNS} FROM location_hourly WHERE hour_utc >= $1 AND hour_utc < $2"
-_EDGE = f"SELECT location_id, {_COLUMNS} FROM location_hourly WHERE hour_utc >= $3 AND hour_utc < $4"
-_DAYS = f"SELECT location_id, {_COLUMNS} FROM location_utc_daily WHERE day_utc >= $5 AND day_utc < $6"
+_SOURCES = (
+    "SELECT location_id, {c} FROM location_hourly WHERE hour_utc >= $1 AND hour_utc < $2{only}",
+    "SELECT location_id, {c} FROM location_hourly WHERE hour_utc >= $3 AND hour_utc < $4{only}",
+    "SELECT location_id, {c} FROM location_utc_daily WHERE day_utc >= $5 AND day_utc < $6{only}",
+)
 # Whole UTC days come from the daily rollup, the partial days at the edges from the hourly rows.
+# "today" is each location's local day: within a day of the UTC date, so the day index finds it.
 _TOTALS_SQL = """
 WITH w AS (
     SELECT location_id, {sums} FROM ({rows}) AS r GROUP BY location_id
 ), today AS (
     SELECT d.location_id, d.leads FROM location_daily d JOIN location_status s USING (location_id)
     WHERE s.timezone IS NOT NULL AND d.day = (now() AT TIME ZONE s.timezone)::date
+      AND d.day BETWEEN (now() AT TIME ZONE 'UTC')::date - 1 AND (now() AT TIME ZONE 'UTC')::date + 1{only}
 )
 SELECT s.location_id, s.name, s.region, s.state, s.status, s.onboarding_state, s.daily_capacity,
        coalesce(today.leads, 0) AS assigned_today, {columns}
@@ -29,11 +34,21 @@ FROM location_status s LEFT JOIN w USING (location_id) LEFT JOIN today USING (lo
 WHERE s.timezone IS NOT NULL
 """
 _W_COLUMNS = ", ".join(f"w.{c}" for c in COUNTERS)
-_WITH_DAYS = _TOTALS_SQL.format(
-    sums=_SUMS, rows=f"{_HOURS} UNION ALL {_EDGE} UNION ALL {_DAYS}", columns=_W_COLUMNS
-)
-_HOURS_ONLY = _TOTALS_SQL.format(sums=_SUMS, rows=_HOURS, columns=_W_COLUMNS)
-FILTERABLE = ("region", "state", "status", "location_id")
+
+
+@cache
+def totals_sql(with_days: bool, only_location: int | None) -> str:
+    """The window totals statement; ``only_location``: the parameter number of one location id,
+    repeated inside every row source (the planner does not push it through the outer joins)."""
+    sources = _SOURCES if with_days else _SOURCES[:1]
+    only = f" AND location_id = ${only_location}" if only_location else ""
+    rows = " UNION ALL ".join(src.format(c=_COLUMNS, only=only) for src in sources)
+    today_only = f" AND d.location_id = ${only_location}" if only_location else ""
+    sql = _TOTALS_SQL.format(sums=_SUMS, rows=rows, columns=_W_COLUMNS, only=today_only)
+    return sql + (f" AND s.location_id = ${only_location}" if only_location else "")
+
+
+FILTERABLE = ("region", "state", "status")
 _SERIES_DAY = (
     f"SELECT day AS bucket, {_COLUMNS} FROM location_daily"
     " WHERE location_id = $1 AND day >= $2 AND day < $3 ORDER BY day"
@@ -50,15 +65,13 @@ _FRESHNESS = "SELECT coalesce(sum(events_applied), 0), max(newest_event_at) FROM
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def window_query(start: datetime, end: datetime, rollup: bool) -> tuple[str, list[Any]]:
-    """The totals statement for a window and its parameters ($1.. in order)."""
-    if not rollup:
-        return _HOURS_ONLY, [start, end]
+def window_params(start: datetime, end: datetime, rollup: bool) -> tuple[bool, list[Any]]:
+    """Whether the window reads whole days from the rollup, and the parameters ($1.. in order)."""
     parts = split_window(start, end)
-    (h0, h1), *edge = parts.hours
-    if parts.days is None or not edge:
-        return _HOURS_ONLY, [start, end]
-    return _WITH_DAYS, [h0, h1, edge[0][0], edge[0][1], parts.days[0], parts.days[1]]
+    if not rollup or parts.days is None:
+        return False, [start, end]
+    (h0, h1), (h2, h3) = parts.hours
+    return True, [h0, h1, h2, h3, parts.days[0], parts.days[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +88,21 @@ class AnalyticsQueries:
     async def location_totals(
         self, start: datetime, end: datetime, filters: dict[str, str | None] | None = None
     ) -> list[LocationTotals]:
-        sql, params = window_query(start, end, self._rollup)
-        return await self._totals(sql, params, filters or {})
-
-    async def _totals(
-        self, sql: str, params: list[Any], filters: dict[str, str | None]
-    ) -> list[LocationTotals]:
+        with_days, params = window_params(start, end, self._rollup)
+        filters = {k: v for k, v in (filters or {}).items() if v is not None}
+        location = filters.pop("location_id", None)
+        if location is not None:
+            params.append(location)
+        sql = totals_sql(with_days, len(params) if location is not None else None)
         for column, value in filters.items():
-            if value is not None:
-                if column not in FILTERABLE:  # column names are code, never request input
-                    raise ValueError(column)
-                params.append(value)
-                sql += f" AND s.{column} = ${len(params)}"
+            if column not in FILTERABLE:  # column names are code, never request input
+                raise ValueError(column)
+            params.append(value)
+            sql += f" AND s.{column} = ${len(params)}"
         return [_totals(r) for r in await self._pool.fetch(sql, *params)]
 
     async def location(self, location_id: str) -> LocationTotals | None:
-        rows = await self._totals(_HOURS_ONLY, [_EPOCH, _EPOCH], {"location_id": location_id})
+        rows = await self.location_totals(_EPOCH, _EPOCH, {"location_id": location_id})
         return rows[0] if rows else None
 
     async def series(

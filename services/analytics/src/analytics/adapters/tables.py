@@ -41,6 +41,7 @@ location_daily = Table(
     Column("location_id", String(64), primary_key=True),
     Column("day", Date, primary_key=True),
     *_counter_columns(),
+    Index("ix_location_daily_day", "day"),
 )
 location_utc_daily = Table(
     "location_utc_daily",
