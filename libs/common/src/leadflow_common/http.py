@@ -28,8 +28,9 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(beare
 
 
 def require_bearer(credentials: HTTPAuthorizationCredentials | None, token: str | None) -> None:
-    """401 unless ``token`` is unset (open API) or the request carries it (constant-time compare)."""
-    if token is None:
+    """401 unless ``token`` is unset (open API, development only: the settings refuse an unset
+    token in production) or the request carries it (constant-time compare)."""
+    if not token:
         return
     if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
         raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})

@@ -7,10 +7,12 @@ own env prefix (``ROUTER_``...) for everything else, including its ``<PREFIX>DAT
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from leadflow_common.api_tokens import api_token_problem
 
 
 class KafkaSettings(BaseSettings):
@@ -82,3 +84,20 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        validation_alias="LEADFLOW_ENV",
+        description="production: the API token is required and may not be a known dev value",
+    )
+
+    @model_validator(mode="after")
+    def _api_token_fits_the_environment(self) -> Self:
+        # Services with an internal API declare ``api_token``; the check runs when the settings
+        # are read, i.e. before anything starts (a ValidationError: one line from the CLI).
+        if "api_token" in type(self).model_fields:
+            variable = f"{self.model_config.get('env_prefix', '')}API_TOKEN".upper()
+            token = getattr(self, "api_token")  # noqa: B009 (declared by the subclass, not here)
+            problem = api_token_problem(token, production=self.environment == "production", variable=variable)
+            if problem is not None:
+                raise ValueError(problem)
+        return self

@@ -15,7 +15,9 @@ class OnboardingSettings(ServiceSettings):
     http_port: int = 8003
     db_schema: str = "onboarding"
     consumer_group: str = "onboarding"
-    api_token: str = Field(default="dev-onboarding-token", description="bearer token of the status API")
+    api_token: str = Field(
+        default="", description="bearer token of the status API; unset = open (not in production)"
+    )
     status_api_url: str | None = Field(default=None, description="CLI: ask this API instead of the DB")
     snapshot_id: str = Field(default="sNapMaster0000000001", description="the master snapshot to apply")
     default_timezone: str = "America/New_York"
