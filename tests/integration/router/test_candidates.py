@@ -136,3 +136,15 @@ async def test_script_matches_the_reference_ladder_on_dense_directories(redis: R
         limits = {p.location_id: math.ceil(0.9 * p.daily_capacity) for p in profiles}
         assert await side.counters() == {f"{loc}:{DAY}": n for loc, n in reserved.items()}
         assert all(n <= limits[loc] for loc, n in reserved.items())
+
+
+async def test_one_decision_looks_at_max_examined_locations_at_most(redis: Redis) -> None:
+    """Each location looked at costs Redis an HMGET and a GET: past ``max_examined`` the decision
+    ends unassigned, so a saturated dense area cannot stall Redis (a bound, not the rule)."""
+    full = [north(f"X{n:03d}", 1.0 + n * 0.09) for n in range(250)]  # 1 .. 23.4 mi
+    async with loaded_directory(redis, [*full, north("OPEN24", 24.0)]) as side:
+        await fill(side, *(p.location_id for p in full))
+        bounded = await side.decider(RoutingPolicy(max_examined=200)).decide("cap-1", LEAD, 0.0, NOW)
+        assert bounded.location_id is None and bounded.reason == "all_nearby_locations_at_capacity"
+        wider = await side.decider(RoutingPolicy(max_examined=300)).decide("cap-2", LEAD, 0.0, NOW)
+        assert (wider.rule, wider.location_id) == ("radius_25", "OPEN24")

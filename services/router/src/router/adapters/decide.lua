@@ -8,12 +8,14 @@
 --       10 limit ratio, 11 tie miles, 12 book (0/1), 13 reservation ttl s, 14 counter ttl s,
 --       15 excluded location ids csv (locations that already had the lead), 16 candidates to
 --       report (k nearest seen), 17 band miles (the eligible ones of the chosen step within this
---       of the nearest are reported too, for the caller's business-hours re-rank), 18.. pairs of
---       (timezone, local ISO date).
+--       of the nearest are reported too, for the caller's business-hours re-rank), 18 most
+--       locations looked at per decision, 19.. pairs of (timezone, local ISO date).
 -- Each step finds the nearest location WITH CAPACITY inside its radius: it starts with the COUNT
 -- nearest and, while those are all full/inactive/excluded (or the tie window of the nearest open
 -- one is cut off), searches again with four times the COUNT until GEOSEARCH returns fewer than
--- asked (everything inside the radius seen). Only then does the ladder widen.
+-- asked (everything inside the radius seen). Only then does the ladder widen. Each location looked
+-- at costs an HMGET and a GET (~5 us of Redis time): past ARGV 18 of them (default 200) the
+-- decision stops (unassigned), so a saturated dense area cannot stall Redis for everyone.
 -- A candidate is {id, distance, used, cap, status, ok, step, day, hours, timezone}.
 -- Returns {'nodirectory'} | {'needtz', tz} | {'replayed', stored} |
 --         {'booked'|'free'|'none', rule, location, distance, day, candidates}
@@ -27,13 +29,14 @@ end
 local lon, lat = ARGV[3], ARGV[4]
 local ratio, tie = tonumber(ARGV[10]), tonumber(ARGV[11])
 local days = {}
-for i = 18, #ARGV, 2 do days[ARGV[i]] = ARGV[i + 1] end
+for i = 19, #ARGV, 2 do days[ARGV[i]] = ARGV[i + 1] end
 local excluded = {}
 for id in string.gmatch(ARGV[15], '[^,]+') do excluded[id] = true end
-local keep, band = tonumber(ARGV[16]), tonumber(ARGV[17])
+local keep, band, limit = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
 -- seen: every candidate looked at (each location's hash and counter read once per decision);
 -- out: the reported ones, bounded so decision logs stay small however far a search grows.
 local seen, nseen, out, reported = {}, 0, {}, {}
+local capped = false  -- `limit` locations looked at: no further search in this decision
 
 local function report(c)
   if not reported[c[1]] then
@@ -58,6 +61,10 @@ local function evaluate(found, step, pool)
   for _, item in ipairs(found) do
     local id, dist = item[1], item[2]
     if not seen[id] then
+      if nseen >= limit then
+        capped = true
+        return nil
+      end
       seen[id] = true
       nseen = nseen + 1
       local h = redis.call('HMGET', p .. ':loc:' .. id, 'status', 'cap', 'tz', 'hours')
@@ -93,7 +100,7 @@ end
 local function search(key, radius, base, step)
   local pool = {}
   -- the first `nseen` results are the locations earlier steps already saw (all ineligible)
-  local count = base + nseen
+  local count = math.min(base + nseen, limit + nseen)
   while true do
     local found = redis.call('GEOSEARCH', key, 'FROMLONLAT', lon, lat, 'BYRADIUS', radius, 'mi',
       'ASC', 'COUNT', count, 'WITHDIST')
@@ -102,15 +109,15 @@ local function search(key, radius, base, step)
     local best, nearest = nil, nil
     if #pool > 0 then best, nearest = choose(pool) end
     local exhausted = #found < count
-    if best and (exhausted or tonumber(found[#found][2]) > nearest + tie) then
+    if best and (capped or exhausted or tonumber(found[#found][2]) > nearest + tie) then
       for _, c in ipairs(pool) do
         if tonumber(c[2]) <= nearest + band and #out < 2 * keep then report(c) end
       end
       report(best)
       return best, nil
     end
-    if exhausted then return nil, nil end
-    count = count * 4
+    if exhausted or capped then return nil, nil end
+    count = math.min(count * 4, limit + nseen)
   end
 end
 
@@ -130,9 +137,10 @@ if ARGV[5] ~= '1' then
     local best, missing = search(KEYS[3], r, tonumber(ARGV[7]) * n, 'radius_' .. r)
     if missing then return {'needtz', missing} end
     if best then return finish(best, 'radius_' .. r) end
+    if capped then break end
   end
 end
-if ARGV[8] ~= '' then
+if ARGV[8] ~= '' and not capped then
   local best, missing = search(KEYS[4], 5000, tonumber(ARGV[9]), 'same_state')
   if missing then return {'needtz', missing} end
   if best then return finish(best, 'same_state') end

@@ -173,7 +173,7 @@ class RedisDecider:
             ",".join(str(int(r)) for r in p.radii_miles), str(p.count), geo.state or "",
             str(p.state_count), repr(p.limit_ratio(request.score)), repr(p.tie_miles), "1" if book else "0",
             str(self._reservation_ttl_s), str(self._counter_ttl_s), ",".join(sorted(request.excluded)),
-            str(p.report_candidates), repr(self._report_band),
+            str(p.report_candidates), repr(self._report_band), str(p.max_examined),
         ]  # fmt: skip
         for tz, day in self._dates(now).items():
             args += [tz, day]

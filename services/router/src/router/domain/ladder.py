@@ -42,12 +42,17 @@ def route(
         steps += [(radius_rule(r), r, None) for r in policy.radii_miles]
     if geo.state:
         steps.append((SAME_STATE, STATE_SEARCH_MILES, geo.state))
+    capped = False
     for rule, radius, state in steps:
         fresh: list[Candidate] = []
-        # every location inside the radius: what the script's growing COUNT ends up seeing
+        # every location inside the radius (what the script's growing COUNT ends up seeing), up to
+        # ``max_examined`` locations per decision in all
         for location_id, distance in directory.near(geo.lat, geo.lon, radius, sys.maxsize, state):
             if location_id in seen:
                 continue
+            if len(seen) >= policy.max_examined:
+                capped = True
+                break
             entry = directory.entry(location_id)
             used = reserved.get(location_id, 0)
             candidate = Candidate(
@@ -67,6 +72,8 @@ def route(
                 reserved[chosen.location_id] = reserved.get(chosen.location_id, 0) + 1
             return RouteOutcome(rule, chosen.location_id, chosen.distance_miles, None,
                                 reported(seen, policy.report_candidates, chosen))  # fmt: skip
+        if capped:
+            break
     candidates = reported(seen, policy.report_candidates, None)
     return RouteOutcome(UNASSIGNED, None, None, None, candidates, unassigned_reason(True, candidates))
 

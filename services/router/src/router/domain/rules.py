@@ -2,8 +2,9 @@
 
 Ladder: radius steps (default 25 → 50 → 100 mi), each answering the nearest location WITH
 CAPACITY inside its radius (the search starts with the k × step nearest and keeps looking inside
-the radius while those are all full, so a step is never cut short by a count), then the nearest
-location with capacity in the lead's state, then the unassigned pool. A state-centroid
+the radius while those are all full, so a step is never cut short by a count; at most
+``max_examined`` locations per decision in all), then the nearest location with capacity in the
+lead's state, then the unassigned pool. A state-centroid
 geocode skips the radius steps (a centroid is not a place a radius means anything around).
 Among eligible candidates within ``tie_miles`` of the nearest one, the one with the most
 remaining capacity wins. Leads scoring at least ``priority_score`` may use the head-room
@@ -35,6 +36,9 @@ class RoutingPolicy:
     # how many of the nearest candidates seen a decision reports (its log), plus the chosen one
     # and the eligible ones within the business-hours band (at most as many again)
     report_candidates: int = 15
+    # locations one decision may look at in all (each costs Redis an HMGET and a GET): past that it
+    # ends unassigned, so a dense area full at the end of the day cannot stall Redis
+    max_examined: int = 200
 
     def limit_ratio(self, score: float) -> float:
         return 1.0 if score >= self.priority_score else self.threshold
