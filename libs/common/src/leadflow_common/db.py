@@ -16,17 +16,21 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, func, 
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from leadflow_common.telemetry import instrument_engine
+
 
 def make_engine(database_url: str, schema: str, pool_size: int = 5) -> AsyncEngine:
     """An asyncpg engine whose connections work inside ``schema`` (search_path), so a service's
     tables carry no hard-coded schema and tests can run against a throwaway one."""
-    return create_async_engine(
-        database_url,
-        connect_args={"server_settings": {"search_path": schema}},
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        pool_recycle=1800,
+    return instrument_engine(
+        create_async_engine(
+            database_url,
+            connect_args={"server_settings": {"search_path": schema}},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
     )
 
 
