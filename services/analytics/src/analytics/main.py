@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
 from leadflow_common.logging import configure_logging, get_logger
 from leadflow_common.redis import make_redis, redis_ready
+from leadflow_common.runtime import freeze_startup_heap
 from leadflow_common.telemetry import setup_tracing
 
 log = get_logger(__name__)
@@ -82,10 +82,9 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         if settings.consume:
             lag.start()
         readiness.started = True
-        # Everything built so far (modules, app, schemas) lives as long as the process: keep it
-        # out of the collector's full passes, which otherwise re-walk it every few thousand
-        # events of a busy consumer (measured: a third of the consumer's CPU).
-        gc.freeze()
+        # measured here too: full collections re-walking the start-up heap cost a third of a busy
+        # consumer's CPU (docs/decisions/runtime-freeze-startup-heap.md)
+        freeze_startup_heap()
         log.info("analytics_started", consume=settings.consume, schema=settings.db_schema)
         try:
             yield
