@@ -28,10 +28,13 @@ from deploy.tools.binaries import K8S_VERSION, REPO, kustomize_build
 SCHEMAS = REPO / "deploy" / "schemas"
 KUBERNETES = SCHEMAS / "kubernetes" / f"v{K8S_VERSION}-standalone-strict"
 CRDS = SCHEMAS / "crds"
-TREES = ("base", "overlays/dev", "overlays/prod")
+TREES = ("base", "overlays/dev", "overlays/prod", "ingress-nginx")
 # Go module → the CRD files leadflow's manifests use (module versions = the operators' releases).
 CRD_SOURCES = {
-    "github.com/kedacore/keda/v2@v2.17.2": ["config/crd/bases/keda.sh_scaledobjects.yaml"],
+    "github.com/kedacore/keda/v2@v2.17.2": [
+        "config/crd/bases/keda.sh_scaledobjects.yaml",
+        "config/crd/bases/keda.sh_triggerauthentications.yaml",
+    ],
     "github.com/prometheus-operator/prometheus-operator@v0.85.0": [
         "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
         "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",

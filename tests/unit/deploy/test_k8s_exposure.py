@@ -1,4 +1,5 @@
-"""Network exposure: only ingest is reachable from outside; internal APIs only from `dashboard`."""
+"""Network exposure: only ingest is reachable from outside, and only through the ingress
+controller's namespace; internal APIs only from `dashboard`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from tests.unit.deploy.manifests import TREES, Obj, of_kind, render, selector_matches
 
 INTERNAL_SOURCES = {"dashboard", "monitoring"}
+INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
 
 
 def _pods(objects: list[Obj]) -> dict[str, dict[str, str]]:
@@ -18,7 +20,9 @@ def _pods(objects: list[Obj]) -> dict[str, dict[str, str]]:
 
 
 def _is_outside(peer: Obj) -> bool:
-    return "ipBlock" in peer
+    """Traffic from the internet: an address block, or the ingress controller that forwards it."""
+    namespace = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+    return "ipBlock" in peer or namespace == INGRESS_CONTROLLER_NAMESPACE
 
 
 @pytest.mark.parametrize("tree", sorted(TREES))
@@ -82,7 +86,9 @@ def test_every_workload_may_reach_what_it_needs(tree: str) -> None:
         "onboarding-migrate": {"postgres"},
         "analytics-migrate": {"postgres"},
     }
-    ports = {"kafka": 9092, "redis": 6379, "postgres": 5432, "ghl": 443}
+    infra = of_kind(objects, "ConfigMap")["leadflow-infra"]["data"]
+    kafka_port = int(infra["KAFKA_BOOTSTRAP_SERVERS"].split(",")[0].rsplit(":", 1)[1])
+    ports = {"kafka": kafka_port, "redis": 6379, "postgres": 5432, "ghl": 443}
     policies = of_kind(objects, "NetworkPolicy").values()
     for pod, labels in _pods(objects).items():
         allowed = {
@@ -95,3 +101,14 @@ def test_every_workload_may_reach_what_it_needs(tree: str) -> None:
         for dependency in needs.get(pod, set()):
             assert ports[dependency] in allowed, f"{pod} cannot reach {dependency}"
         assert 53 in allowed, f"{pod} cannot resolve names"
+
+
+@pytest.mark.parametrize("tree", sorted(TREES))
+def test_ingest_admits_only_the_ingress_controller_namespace(tree: str) -> None:
+    """Not 0.0.0.0/0: webhooks come through the controller (TLS, rate limit answering 429)."""
+    policy = of_kind(render(tree), "NetworkPolicy")["ingest-public"]["spec"]
+    peers = [peer for rule in policy["ingress"] for peer in rule["from"]]
+    assert peers == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}}}
+    ]
+    assert not any("ipBlock" in peer for peer in peers)

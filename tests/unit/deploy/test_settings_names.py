@@ -23,7 +23,9 @@ SETTINGS_FILES = {
 }
 # Read by the kafka-topics Job's own command line, not by a settings class.
 JOB_ONLY = {"KAFKA_REPLICATION_FACTOR"}
-ALIASES = {"LOG_LEVEL", "LOG_JSON"}
+ALIASES = {"LOG_LEVEL", "LOG_JSON", "LEADFLOW_ENV"}
+# ConfigMaps that are not environments: KEDA scaler parameters, read by KEDA, not by a service.
+NOT_ENVIRONMENT = {"leadflow-kafka-scaler"}
 
 
 def field_names(paths: list[Path]) -> set[str]:
@@ -63,6 +65,7 @@ def k8s_variables(tree: str) -> set[str]:
         cm
         for cm in of_kind(objects, "ConfigMap").values()
         if "grafana_dashboard" not in cm["metadata"]["labels"]
+        and cm["metadata"]["name"] not in NOT_ENVIRONMENT
     ]
     names = {k for cm in settings for k in cm.get("data", {})}
     for workload in objects:
