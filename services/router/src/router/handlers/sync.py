@@ -27,6 +27,7 @@ from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.leads import LeadAssigned, LeadSynced
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
+from leadflow_common.telemetry import continue_trace, traceparent_context
 from leadflow_common.topics import LEADS_ASSIGNED
 from router import metrics
 from router.adapters import postgres as pg
@@ -50,13 +51,15 @@ class SyncHandler:
     tag_source: bool = True  # tag the source contact (the one call on the intake sub-account)
 
     async def handle_batch(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
-        events = [
-            LeadAssigned.model_validate(envelope.payload)
+        assigned = [
+            (LeadAssigned.model_validate(envelope.payload), envelope.trace)
             for _, envelope in batch
             if envelope is not None and envelope.event_type == LeadAssigned.EVENT_TYPE
         ]
-        if not events:
+        if not assigned:
             return
+        events = [event for event, _ in assigned]
+        traces = {event.lead_id: trace for event, trace in assigned}  # the last event's, like the plan
         started = time.perf_counter()
         lead_ids = list({e.lead_id for e in events})
         async with self.sessions() as session:
@@ -70,7 +73,8 @@ class SyncHandler:
             metrics.SYNCS.labels("skipped_stale").inc()
             log.info("sync_skipped_stale", lead_id=event.lead_id, location_id=event.location_id)
         read_s = time.perf_counter() - started
-        outcomes = await asyncio.gather(*(self._copy(e) for e in plan.apply), return_exceptions=True)
+        copies = (self._copy(e, traces.get(e.lead_id)) for e in plan.apply)
+        outcomes = await asyncio.gather(*copies, return_exceptions=True)
         ghl_s = time.perf_counter() - started - read_s
         applied: list[tuple[LeadAssigned, SyncRow]] = []
         failed: list[FailedLead] = []
@@ -97,7 +101,8 @@ class SyncHandler:
             metrics.SYNCS.labels("failed").inc(len(failed))
             raise_for_failures(failed, total=len(plan.apply))
 
-    async def _copy(self, assigned: LeadAssigned) -> SyncRow:
+    async def _copy(self, assigned: LeadAssigned, trace: str | None = None) -> SyncRow:
+        """One lead's GHL calls, in the lead's own trace (its event's traceparent) when traced."""
         assert assigned.ghl_location_id and assigned.source_location_id
         copy = ContactCopy(
             source_location_id=assigned.source_location_id,
@@ -106,7 +111,8 @@ class SyncHandler:
             contact=assigned.contact.model_dump(exclude_none=True) if assigned.contact else None,
             source_tags=tuple(self._tags(assigned)) if self.tag_source else (),
         )
-        location_contact_id = await self.ghl.apply(copy)
+        with continue_trace(traceparent_context(trace), "ghl.sync", lead_id=assigned.lead_id):
+            location_contact_id = await self.ghl.apply(copy)
         return SyncRow(
             assigned.lead_id,
             assigned.location_id,
@@ -159,7 +165,8 @@ class SyncHandler:
             log.info("sync_skipped_stale", lead_id=assigned.lead_id, location_id=assigned.location_id)
             return  # an SLA re-route moved the lead on since: only its LeadAssigned is applied
         if synced is None or synced["location_id"] != assigned.location_id:
-            synced = await self._apply_one(assigned)
+            with continue_trace(traceparent_context(envelope.trace), "ghl.sync", lead_id=assigned.lead_id):
+                synced = await self._apply_one(assigned)
         row = SyncRow(
             assigned.lead_id,
             str(synced["location_id"]),
