@@ -43,6 +43,7 @@ EXPORTERS = ("none", "console", "otlp")
 MAX_LINKS = 128
 
 _TRACECONTEXT = TraceContextTextMapPropagator()
+_ODD_HEX = frozenset("13579bdfBDF")
 _consumer_tracer = trace.get_tracer("leadflow.kafka.consumer")
 
 
@@ -209,8 +210,9 @@ def traceparent_context(traceparent: str | None) -> Context | None:
 
 def _sampled_link(headers: Mapping[str, str]) -> Link | None:
     traceparent = headers.get("traceparent")
-    # The flags are the last two hex digits; only a sampled upstream is worth a link.
-    if not traceparent or not traceparent.endswith("1"):
+    # The flags are the last two hex digits (01 sampled, 02 random trace id: the SDK writes 03);
+    # only a sampled upstream is worth a link, and the others are not parsed.
+    if not traceparent or traceparent[-1:] not in _ODD_HEX:
         return None
     context = trace.get_current_span(_TRACECONTEXT.extract(headers)).get_span_context()
     return Link(context) if context.is_valid and context.trace_flags.sampled else None
