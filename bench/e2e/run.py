@@ -105,13 +105,18 @@ async def send_paced(
         signed.append((body["id"], raw, signer.headers(raw)))
     sent: dict[str, float] = {}
     failures = 0
+    # Unpaced, at most ``conns`` requests wait for the client's pool at a time (httpcore walks its
+    # waiters on every release: thousands queued made the client, not ingest, the bottleneck).
+    gate = asyncio.Semaphore(conns if not rate else len(bodies) or 1)
     limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    # No pool timeout: a burst queues its requests for a connection; that wait is part of the run.
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30, pool=None), limits=limits) as client:
 
         async def one(lead: str, raw: bytes, headers: dict[str, str], scheduled_ms: float | None) -> None:
             nonlocal failures
-            sent[lead] = scheduled_ms if scheduled_ms is not None else time.time() * 1000
-            response = await client.post(url, content=raw, headers=headers)
+            async with gate:
+                sent[lead] = scheduled_ms if scheduled_ms is not None else time.time() * 1000
+                response = await client.post(url, content=raw, headers=headers)
             failures += response.status_code != 200
 
         started, started_epoch_ms = time.monotonic(), time.time() * 1000

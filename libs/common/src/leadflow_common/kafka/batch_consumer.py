@@ -51,7 +51,11 @@ class BatchResult:
                 self.rewinds[tp] = later.offset
 
 
-ApplyBatch = Callable[[list[ConsumedRecord]], Awaitable[BatchResult]]
+# Work done on a batch as soon as it is polled, while the previous batch is still being applied
+# (decoding): one value per record, handed to ``ApplyBatch`` with the records.
+Prepare = Callable[[list[ConsumedRecord]], list[Any]]
+ApplyBatch = Callable[[list[ConsumedRecord], list[Any]], Awaitable[BatchResult]]
+Polled = tuple[list[ConsumedRecord], list[Any]]
 
 
 class ConsumerHost(Protocol):
@@ -89,6 +93,7 @@ class BatchConsumer:
         settings: KafkaSettings,
         *,
         max_records: int,
+        prepare: Prepare = lambda records: [None] * len(records),
         **consumer_options: Any,
     ) -> None:
         attach = getattr(host, "attach", None)
@@ -97,6 +102,7 @@ class BatchConsumer:
         self.group_id = group_id
         self.topics = topics
         self._apply = apply
+        self._prepare = prepare
         self._settings = settings
         self._max_records = max(max_records, 1)
         self._options: dict[str, Any] = {
@@ -106,6 +112,10 @@ class BatchConsumer:
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             "max_poll_interval_ms": settings.max_poll_interval_ms,
+            # A topic created just before the consumer joined is unknown to its first metadata:
+            # it then owns no partition until the next refresh (5 min by default; seen as a test
+            # consumer idle for 40 s). 5 s bounds that at a metadata request per 5 s.
+            "metadata_max_age_ms": 5_000,
             **settings.security_options(),
             **consumer_options,
         }
@@ -142,28 +152,74 @@ class BatchConsumer:
             await self._committer.flush()
             self._committer.forget(revoked)
 
-    async def _run(self) -> None:
-        poll_ms = self._settings.poll_timeout_ms
-        while True:
-            try:
-                polled = await self._consumer.getmany(timeout_ms=poll_ms, max_records=self._max_records)
-            except ConsumerStoppedError:
-                return
-            except KafkaError as exc:
-                log.warning("consumer_poll_failed", group=self.group_id, error=repr(exc))
-                await asyncio.sleep(1.0)
-                continue
-            if polled:
-                await self._handle(polled)
+    async def _fetch(self) -> Polled | None:
+        """The next poll, converted and prepared; None once the consumer is stopped."""
+        try:
+            polled = await self._consumer.getmany(
+                timeout_ms=self._settings.poll_timeout_ms, max_records=self._max_records
+            )
+        except ConsumerStoppedError:
+            return None
+        except KafkaError as exc:
+            log.warning("consumer_poll_failed", group=self.group_id, error=repr(exc))
+            await asyncio.sleep(1.0)
+            return [], []
+        records = [consumed(r) for rs in polled.values() for r in rs]
+        return records, self._prepare(records) if records else []
 
-    async def _handle(self, polled: dict[TopicPartition, list[Any]]) -> None:
+    async def _run(self) -> None:
+        # The next poll (and its decoding) runs while a batch is applied: the CPU work of batch
+        # n+1 overlaps batch n's waits on Postgres, Redis and the broker.
+        fetch = asyncio.create_task(self._fetch())
+        try:
+            while True:
+                polled = await fetch
+                if polled is None:
+                    return
+                fetch = asyncio.create_task(self._fetch())
+                while polled[0]:
+                    rewinds = await self._handle(*polled)
+                    if not rewinds:
+                        break
+                    # The poll in flight may hold records past a rewind point: let it finish, seek
+                    # again (no fetch running now), keep only the other partitions' records.
+                    following = await fetch
+                    if following is None:
+                        return
+                    for tp, offset in rewinds.items():
+                        self._consumer.seek(tp, offset)
+                    polled = _without(following, set(rewinds))
+                    fetch = asyncio.create_task(self._fetch())
+        finally:
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConsumerStoppedError, KafkaError):
+                await fetch
+
+    async def _handle(self, records: list[ConsumedRecord], prepared: list[Any]) -> dict[TopicPartition, int]:
+        """Apply one batch; the partitions it rewound (and where to)."""
         async with self._inflight:
-            owned = self._consumer.assignment()
             # Records of a partition revoked since the poll are its new owner's to apply.
-            records = [consumed(r) for tp, rs in polled.items() if tp in owned for r in rs]
+            records, prepared = _without((records, prepared), None, self._consumer.assignment())
             if not records:
-                return
-            result = await self._apply(records)
+                return {}
+            result = await self._apply(records, prepared)
             for tp, offset in result.rewinds.items():
                 self._consumer.seek(tp, offset)
             self._committer.mark(result.next_offsets, result.count)
+            return result.rewinds
+
+
+def _without(
+    polled: Polled, dropped: set[TopicPartition] | None, owned: set[TopicPartition] | None = None
+) -> Polled:
+    """The records (with their prepared values) outside ``dropped`` and inside ``owned``."""
+
+    def kept(record: ConsumedRecord) -> bool:
+        tp = TopicPartition(record.topic, record.partition)
+        return (dropped is None or tp not in dropped) and (owned is None or tp in owned)
+
+    records, prepared = polled
+    keep = [i for i, r in enumerate(records) if kept(r)]
+    if len(keep) == len(records):
+        return polled
+    return [records[i] for i in keep], [prepared[i] for i in keep]

@@ -58,6 +58,26 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float = 5.0) -> float:
     return float(random.uniform(0, min(cap_s, base_s * (2**attempt))))
 
 
+Decoded = Envelope | None | PermanentError
+
+
+def decode_all(records: list[ConsumedRecord]) -> list[Decoded]:
+    """Each record's envelope, or the PermanentError decoding it raised (done ahead of applying)."""
+    out: list[Decoded] = []
+    for record in records:
+        try:
+            out.append(decode_record(record))
+        except PermanentError as exc:
+            out.append(exc)
+    return out
+
+
+def _envelope(decoded: Decoded) -> Envelope | None:
+    if isinstance(decoded, PermanentError):
+        raise decoded
+    return decoded
+
+
 class Outcome(enum.Enum):
     DONE = "done"  # applied, skipped or dead-lettered: the offset may be committed
     RETRY_LATER = "retry_later"  # a dependency stays down: rewind and read it again
@@ -141,12 +161,12 @@ class RecordByRecord:
         self._runner = runner
         self._handler = handler
 
-    async def apply(self, records: list[ConsumedRecord]) -> BatchResult:
+    async def apply(self, records: list[ConsumedRecord], decoded: list[Decoded]) -> BatchResult:
         result = BatchResult()
-        for record in records:
+        for record, one in zip(records, decoded, strict=True):
 
-            async def call(r: ConsumedRecord = record) -> None:
-                await self._handler([(r, decode_record(r))])
+            async def call(r: ConsumedRecord = record, d: Decoded = one) -> None:
+                await self._handler([(r, _envelope(d))])
 
             if await self._runner.run([record], call, split=False) is not Outcome.DONE:
                 result.stop_at(record, records)
@@ -163,18 +183,17 @@ class WholeBatch:
         self._handler = handler
         self._each = RecordByRecord(runner, handler)
 
-    async def apply(self, records: list[ConsumedRecord]) -> BatchResult:
-        try:
-            decoded = [(r, decode_record(r)) for r in records]
-        except PermanentError:
-            return await self._each.apply(records)
+    async def apply(self, records: list[ConsumedRecord], decoded: list[Decoded]) -> BatchResult:
+        if any(isinstance(d, PermanentError) for d in decoded):
+            return await self._each.apply(records, decoded)
+        batch = [(r, d) for r, d in zip(records, decoded, strict=True) if not isinstance(d, PermanentError)]
 
         async def call() -> None:
-            await self._handler(decoded)
+            await self._handler(batch)
 
         outcome = await self._runner.run(records, call, split=len(records) > 1)
         if outcome is Outcome.FAILED:
-            return await self._each.apply(records)
+            return await self._each.apply(records, decoded)
         result = BatchResult()
         if outcome is Outcome.DONE:
             for record in records:
@@ -198,7 +217,7 @@ def subscribe_batches(
     runner = ReliableRunner(broker, group_id, settings)
     consumer = BatchConsumer(
         broker, [t.name for t in topics], group_id, WholeBatch(runner, handler).apply, settings,
-        max_records=max_records or settings.batch_max_records, **consumer_options,
+        max_records=max_records or settings.batch_max_records, prepare=decode_all, **consumer_options,
     )  # fmt: skip
     return consumer
 
@@ -221,7 +240,7 @@ def subscribe_records(
     runner = ReliableRunner(broker, group_id, settings)
     return BatchConsumer(
         broker, [topic.name], group_id, RecordByRecord(runner, one_by_one).apply, settings,
-        max_records=max_records or settings.batch_max_records, **consumer_options,
+        max_records=max_records or settings.batch_max_records, prepare=decode_all, **consumer_options,
     )  # fmt: skip
 
 
