@@ -69,8 +69,11 @@ def explain(exc: BaseException, service: str) -> str | None:
             )
     for cause in _chain(exc):
         if isinstance(cause, pydantic.ValidationError):
-            missing = ", ".join(".".join(str(p) for p in e["loc"]) for e in cause.errors())
-            return f"{cause.title} is incomplete or invalid ({missing}): set it in the environment"
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in cause.errors()
+            )
+            return f"{cause.title} is incomplete or invalid ({problems}): set it in the environment"
         if isinstance(cause, KafkaConnectionError | KafkaTimeoutError):
             return (
                 f"cannot reach Kafka ({_one_line(cause)}): is it running? "

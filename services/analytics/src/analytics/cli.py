@@ -9,7 +9,10 @@ import typer
 import uvicorn
 
 from analytics.settings import AnalyticsSettings
+from leadflow_common.cli_errors import check_schema, infra_errors
 from leadflow_common.migrations import upgrade
+
+SERVICE = "analytics"
 
 app = typer.Typer(
     help="leadflow analytics: per-location projections and dashboard APIs", no_args_is_help=True
@@ -22,15 +25,18 @@ def serve() -> None:
     """Run the API (and, unless ANALYTICS_CONSUME=false, the batch consumer) with uvicorn."""
     from analytics.main import create_app
 
-    settings = AnalyticsSettings()
+    with infra_errors(SERVICE):
+        settings = AnalyticsSettings()
+        asyncio.run(check_schema(settings.database_url, settings.db_schema, SERVICE, MIGRATIONS))
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
 
 
 @app.command()
 def migrate(revision: str = "head") -> None:
     """Upgrade the analytics schema."""
-    settings = AnalyticsSettings()
-    upgrade(MIGRATIONS, settings.database_url, settings.db_schema, revision)
+    with infra_errors(SERVICE):
+        settings = AnalyticsSettings()
+        upgrade(MIGRATIONS, settings.database_url, settings.db_schema, revision)
     typer.echo(f"schema {settings.db_schema} at {revision}")
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from leadflow_common.cli_errors import check_schema, infra_errors
 from router.settings import RouterSettings
+
+SERVICE = "router"
 
 app = typer.Typer(help="leadflow router: assigns every lead to the right franchise location")
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -20,7 +24,9 @@ def serve() -> None:
 
     from router.main import create_app
 
-    settings = RouterSettings()
+    with infra_errors(SERVICE):
+        settings = RouterSettings()
+        asyncio.run(check_schema(settings.database_url, settings.db_schema, SERVICE, MIGRATIONS))
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
 
 
@@ -29,8 +35,9 @@ def migrate(revision: str = "head") -> None:
     """Upgrade the router schema."""
     from leadflow_common.migrations import upgrade
 
-    settings = RouterSettings()
-    upgrade(MIGRATIONS, settings.database_url, settings.db_schema, revision)
+    with infra_errors(SERVICE):
+        settings = RouterSettings()
+        upgrade(MIGRATIONS, settings.database_url, settings.db_schema, revision)
 
 
 @app.command()
