@@ -65,6 +65,7 @@ def test_production_refuses_a_missing_or_dev_token(
 def test_production_accepts_a_real_token(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     monkeypatch.setenv("LEADFLOW_ENV", "production")
     monkeypatch.setenv(variable, GOOD)
+    monkeypatch.setenv("ROUTER_INTAKE_LOCATION_IDS", '["intake1"]')  # the router's other must-have
     assert SETTINGS[variable]().environment == "production"
 
 

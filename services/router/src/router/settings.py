@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from leadflow_common.settings import ServiceSettings
@@ -72,6 +72,14 @@ class RouterSettings(ServiceSettings):
     sla_poll_interval_s: float = Field(default=5.0, gt=0)
     sla_batch_size: int = Field(default=20, gt=0)
     sla_tag: str = Field(default="sla-reassigned", description="tag put on a re-routed source contact")
+
+    @model_validator(mode="after")
+    def _routes_something_in_production(self) -> RouterSettings:
+        # An empty intake list routes no lead at all: in production that is a misconfiguration.
+        routes_nothing = not self.intake_location_ids and not self.accept_all_locations
+        if self.environment == "production" and routes_nothing:
+            raise ValueError("ROUTER_INTAKE_LOCATION_IDS is required when LEADFLOW_ENV=production")
+        return self
 
     def sla_minutes_for(self, region: str | None) -> float:
         return self.sla_minutes_by_region.get(region or "", self.sla_minutes)
