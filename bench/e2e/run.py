@@ -20,6 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +36,7 @@ import httpx  # noqa: E402
 import orjson  # noqa: E402
 from aiokafka import AIOKafkaConsumer  # noqa: E402
 
+from bench.support.cpu import CpuMeter  # noqa: E402
 from devstack import stack  # noqa: E402
 from ghl_simulator.webhooks import WebhookSigner, stamp  # noqa: E402
 from leadflow_common.kafka.lag import read_consumer_lag  # noqa: E402
@@ -42,16 +46,25 @@ from leadflow_system.system import LocalSystem  # noqa: E402
 from tests.support.fault_checks import LOCATIONS_CSV, lead_bodies  # noqa: E402
 from tests.support.infra import Infra, drop_namespace_topics, drop_schema  # noqa: E402
 
+OPENLOOP = Path(__file__).resolve().parents[1] / "ingest" / "openloop.py"
+SERVICES = ("ingest", "router", "analytics")
+
 DECISIONS = ("LeadAssigned", "LeadUnassigned")
+CONTACT_EVENTS = ("ContactCreate",)
 
 
 class Decisions:
-    """Tails leads.assigned.v1 from its end: lead id -> broker timestamp (ms) of its decision."""
+    """Tails leads.assigned.v1 from its end: lead id -> broker timestamp (ms) of its decision.
+    ``Decisions(bootstrap, GHL_EVENTS.name, CONTACT_EVENTS, "id")`` tails ingest's events instead
+    (the first stage's share of the latency)."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, topic: str | None = None, types: tuple[str, ...] = DECISIONS,
+                 lead_field: str = "lead_id") -> None:  # fmt: skip
         self.seen: dict[str, int] = {}
+        self._types = types
+        self._lead_field = lead_field
         self._consumer = AIOKafkaConsumer(
-            LEADS_ASSIGNED.name,
+            topic or LEADS_ASSIGNED.name,
             bootstrap_servers=bootstrap,
             auto_offset_reset="latest",
             enable_auto_commit=False,
@@ -69,8 +82,8 @@ class Decisions:
             for records in batch.values():
                 for record in records:
                     envelope = orjson.loads(record.value)
-                    if envelope.get("event_type") in DECISIONS:
-                        self.seen.setdefault(envelope["payload"]["lead_id"], record.timestamp)
+                    if envelope.get("event_type") in self._types:
+                        self.seen.setdefault(envelope["payload"][self._lead_field], record.timestamp)
 
     async def wait(self, leads: list[str], timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -138,7 +151,13 @@ async def send_paced(
 
 
 async def latency(
-    system: LocalSystem, decisions: Decisions, signer: WebhookSigner, rate: float, seconds: float, seed: int
+    system: LocalSystem,
+    decisions: Decisions,
+    signer: WebhookSigner,
+    rate: float,
+    seconds: float,
+    seed: int,
+    accepted: Decisions | None = None,
 ) -> dict[str, float]:
     bodies = lead_bodies(int(rate * seconds), seed=seed)
     sent, took = await send_paced(system.url("ingest") + "/webhooks/ghl", signer, bodies, rate)
@@ -155,7 +174,20 @@ async def latency(
         "p50_ms": pct(lat, 0.50),
         "p99_ms": pct(lat, 0.99),
         "max_ms": max(lat) if lat else float("nan"),
+        **(stage_split(sent, accepted.seen, decisions.seen) if accepted else {}),
     }
+
+
+def stage_split(
+    sent: dict[str, float], accepted: dict[str, int], decided: dict[str, int]
+) -> dict[str, float]:
+    """Where the latency goes: scheduled send → ingest's event on Kafka → the router's decision."""
+    ingest = [accepted[lead] - t for lead, t in sent.items() if lead in accepted]
+    router = [decided[lead] - accepted[lead] for lead in sent if lead in accepted and lead in decided]
+    return {
+        "ingest_p50_ms": pct(ingest, 0.50), "ingest_p99_ms": pct(ingest, 0.99),
+        "router_p50_ms": pct(router, 0.50), "router_p99_ms": pct(router, 0.99),
+    }  # fmt: skip
 
 
 async def analytics_caught_up(bootstrap: str, timeout_s: float) -> None:
@@ -168,19 +200,50 @@ async def analytics_caught_up(bootstrap: str, timeout_s: float) -> None:
     raise TimeoutError("analytics still lagging")
 
 
+def presigned(signer: WebhookSigner, bodies: list[dict[str, Any]], path: Path) -> None:
+    """``signature<TAB>json`` lines for openloop.py: signed here, before the timed window."""
+    with path.open("wb") as out:
+        for body in bodies:
+            raw = orjson.dumps(stamp(body))
+            out.write(signer.headers(raw)["x-ghl-signature"].encode() + b"\t" + raw + b"\n")
+
+
+def service_pids(system: LocalSystem) -> dict[str, list[int]]:
+    return {n: [p.proc.pid] for n in SERVICES if (p := system.processes.get(n)) and p.proc}
+
+
 async def throughput(
-    system: LocalSystem, decisions: Decisions, signer: WebhookSigner, bootstrap: str, burst: int
-) -> dict[str, float]:
-    url = system.url("ingest") + "/webhooks/ghl"
-    # The whole pipeline: a burst through ingest, until every lead is decided and analytics has
-    # applied every event (its group's lag is 0).
+    system: LocalSystem, decisions: Decisions, signer: WebhookSigner, bootstrap: str, burst: int,
+    rate: float, tmp: Path,
+) -> dict[str, Any]:  # fmt: skip
+    """The whole pipeline at ``rate`` leads/s offered open loop (``burst`` leads) by openloop.py in
+    its own process (uvloop + httptools, bodies signed beforehand), so the load generator's CPU is
+    neither in ingest's process nor in the way of the event loop measuring decisions: leads/s
+    until every lead is decided and analytics has applied every event (its group's lag is 0).
+    CPU seconds per process over that window (the generator included)."""
+    bodies_file = tmp / "burst.tsv"
     bodies = lead_bodies(burst, seed=71)
+    presigned(signer, bodies, bodies_file)
+    port = system.url("ingest").rsplit(":", 1)[1].split("/")[0]
+    command = [sys.executable, str(OPENLOOP), "--port", port, "--bodies", str(bodies_file)]
+    command += ["--rate", str(rate), "--seconds", str(burst / rate), "--connections", "64"]
     started = time.monotonic()
-    sent, ingest_s = await send_paced(url, signer, bodies, rate=None)
-    await decisions.wait(list(sent), timeout_s=600)
+    meter = CpuMeter.with_infra(service_pids(system))
+    meter.start()
+    # The generator's CPU: what this process's reaped children used during its run.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, check=True, timeout=burst / rate + 120
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    generator_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    sent_s = time.monotonic() - started
+    load = json.loads(run.stdout.strip().splitlines()[-1])
+    await decisions.wait([b["id"] for b in bodies], timeout_s=600)
     decided_s = time.monotonic() - started
     await analytics_caught_up(bootstrap, timeout_s=600)
     pipeline_s = time.monotonic() - started
+    cpu = {**meter.stop(), "openloop": generator_cpu}
     # Stage alone: the router deciding a burst already on Kafka.
     bodies = lead_bodies(burst, seed=72)
     await produce_webhooks(bootstrap, GHL_EVENTS.name, bodies)
@@ -189,25 +252,58 @@ async def throughput(
     router_s = time.monotonic() - started
     return {
         "burst": burst,
-        "pipeline_leads_per_s": burst / pipeline_s,
+        "offered_per_s": rate,
+        "ingest_accepts_per_s": burst / sent_s,
+        "openloop": {
+            k: load.get(k) for k in ("ok_per_s", "statuses", "errors", "p50_ms", "p99_ms", "send_lag_p99_ms")
+        },
         "decided_leads_per_s": burst / decided_s,
-        "ingest_accepts_per_s": burst / ingest_s,
+        "pipeline_leads_per_s": burst / pipeline_s,
+        "pipeline_s": pipeline_s,
+        "cpu_s": {name: round(seconds, 2) for name, seconds in cpu.items()},
+        "cpu_pct": {name: round(100 * seconds / pipeline_s, 1) for name, seconds in cpu.items()},
         "router_alone_leads_per_s": burst / router_s,
     }
+
+
+def profiled(system: LocalSystem, seconds: float, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy on the router for a phase (``--profile``): a flame graph of where a decision waits."""
+    router = system.processes["router"].proc
+    if out is None or router is None:
+        return None
+    spy = shutil.which("py-spy") or str(Path.home() / ".local/bin/py-spy")
+    return subprocess.Popen(
+        [spy, "record", "-p", str(router.pid), "-d", str(int(seconds)), "-o", str(out), "--idle"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 async def measure(system: LocalSystem, bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
     signer = WebhookSigner.from_dir()
     decisions = Decisions(bootstrap)
+    accepted = Decisions(bootstrap, GHL_EVENTS.name, CONTACT_EVENTS, "id")
     await decisions.start()
+    await accepted.start()
     try:
         await latency(system, decisions, signer, rate=20, seconds=2, seed=80)  # warm-up
         baseline = await latency(
-            system, decisions, signer, rate=args.baseline_rate, seconds=args.seconds, seed=81
+            system,
+            decisions,
+            signer,
+            rate=args.baseline_rate,
+            seconds=args.seconds,
+            seed=81,
+            accepted=accepted,
         )
-        target = await latency(system, decisions, signer, rate=args.rate, seconds=args.seconds, seed=82)
-        burst = await throughput(system, decisions, signer, bootstrap, args.burst)
+        spy = profiled(system, args.seconds, args.profile)
+        target = await latency(
+            system, decisions, signer, rate=args.rate, seconds=args.seconds, seed=82, accepted=accepted
+        )
+        if spy is not None:
+            await asyncio.to_thread(spy.wait, 60)
+        burst = await throughput(system, decisions, signer, bootstrap, args.burst, args.burst_rate, args.logs)
     finally:
+        await accepted.stop()
         await decisions.stop()
     return {"latency_baseline": baseline, "latency_target": target, "throughput": burst}
 
@@ -217,10 +313,10 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     namespace = f"benche2e{uuid.uuid4().hex[:6]}"
     profiles = profiles_from_csv(LOCATIONS_CSV, 16, capacity=100_000)
     with (
-        tempfile.TemporaryDirectory() as logs,
+        tempfile.TemporaryDirectory() as tmp,
         rig_system(
             env,
-            Path(logs),
+            args.logs or Path(tmp),
             namespace,
             profiles,
             services=("ingest", "router", "analytics"),
@@ -228,6 +324,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         ) as system,
     ):
         try:
+            args.logs = args.logs or Path(tmp)
             return asyncio.run(measure(system, env["KAFKA_BOOTSTRAP_SERVERS"], args))
         finally:
             system.stop()
@@ -247,6 +344,14 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=200.0, help="target rate, leads/s")
     parser.add_argument("--baseline-rate", type=float, default=10.0, help="unloaded baseline rate, leads/s")
     parser.add_argument("--burst", type=int, default=1500, help="leads per throughput burst")
+    parser.add_argument(
+        "--burst-rate",
+        type=float,
+        default=1000.0,
+        help="offered rate of the throughput burst (open loop), leads/s",
+    )
+    parser.add_argument("--logs", type=Path, help="keep the services' logs (and the burst bodies) here")
+    parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the router at --rate")
     parser.add_argument("--json", type=Path, help="also write the results here")
     arguments = parser.parse_args()
     results = main(arguments)
