@@ -5,14 +5,20 @@ Kafka, Postgres and Redis, in their own topic namespace and schemas; 16 active l
 ample capacity (so no lead is pooled for capacity). GHL sync is off: it runs after LeadAssigned
 and is rate-limited by GHL, so it is not on the measured path.
 
+Load comes from separate processes (bench/e2e/paced.py and bench/ingest/openloop.py: uvloop +
+httptools) with every body signed beforehand, so neither signing nor this process's own work is in
+the timed window or in the way of a send.
+
 Latency: open loop, from each webhook's scheduled send time to the LeadAssigned/LeadUnassigned
 record's broker timestamp (CreateTime, set by the router's producer on the same clock). Measured at
 a low rate (the baseline: an unloaded pipeline) and at the target rate (200 leads/s; target p99 <
-50 ms). Throughput: leads/s for a burst sent as fast as ingest accepts it, through the whole
-pipeline (decided by the router and applied by analytics), next to its stages alone: ingest
-accepting webhooks, and the router deciding events already on Kafka.
+50 ms). Throughput: leads/s of a burst offered open loop at --burst-rate, through the whole
+pipeline (decided by the router and applied by analytics), with the CPU seconds of every process
+(services, generator, Kafka, Postgres, Redis), next to the router alone deciding events already on
+Kafka.
 
-    uv run python bench/e2e/run.py [--seconds 10] [--rate 200] [--burst 2000] [--json out.json]
+    uv run python bench/e2e/run.py [--seconds 10] [--rate 200] [--burst 3000] [--burst-rate 1000]
+        [--logs DIR] [--profile router.svg] [--json out.json]
 """
 
 from __future__ import annotations
@@ -27,12 +33,12 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2])]
 
-import httpx  # noqa: E402
 import orjson  # noqa: E402
 from aiokafka import AIOKafkaConsumer  # noqa: E402
 
@@ -47,6 +53,7 @@ from tests.support.fault_checks import LOCATIONS_CSV, lead_bodies  # noqa: E402
 from tests.support.infra import Infra, drop_namespace_topics, drop_schema  # noqa: E402
 
 OPENLOOP = Path(__file__).resolve().parents[1] / "ingest" / "openloop.py"
+PACED = Path(__file__).resolve().parent / "paced.py"
 SERVICES = ("ingest", "router", "analytics")
 
 DECISIONS = ("LeadAssigned", "LeadUnassigned")
@@ -99,55 +106,34 @@ class Decisions:
         await self._consumer.stop()
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def ingest_port(system: LocalSystem) -> str:
+    return system.url("ingest").rsplit(":", 1)[1].split("/")[0]
+
+
 async def send_paced(
-    url: str, signer: WebhookSigner, bodies: list[dict[str, Any]], rate: float | None, conns: int = 64
-) -> tuple[dict[str, float], float]:
-    """POST each body; returns the time (epoch ms) each lead counts from and the seconds the
-    sending took. Paced (``rate``/s): open loop, every request scheduled at a fixed time and its
-    latency counted from that time, so a slow server cannot slow the offered load down and hide
-    its queueing (no coordinated omission). ``rate=None``: as fast as ``conns`` connections go,
-    each lead counted from its actual send."""
-    signed = []
-    for body in bodies:
-        raw = orjson.dumps(stamp(body))
-        signed.append((body["id"], raw, signer.headers(raw)))
-    sent: dict[str, float] = {}
-    failures = 0
-    # Unpaced, at most ``conns`` requests wait for the client's pool at a time (httpcore walks its
-    # waiters on every release: thousands queued made the client, not ingest, the bottleneck).
-    gate = asyncio.Semaphore(conns if not rate else len(bodies) or 1)
-    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
-    # No pool timeout: a burst queues its requests for a connection; that wait is part of the run.
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30, pool=None), limits=limits) as client:
-
-        async def one(lead: str, raw: bytes, headers: dict[str, str], scheduled_ms: float | None) -> None:
-            nonlocal failures
-            async with gate:
-                sent[lead] = scheduled_ms if scheduled_ms is not None else time.time() * 1000
-                response = await client.post(url, content=raw, headers=headers)
-            failures += response.status_code != 200
-
-        started, started_epoch_ms = time.monotonic(), time.time() * 1000
-        tasks = []
-        for index, item in enumerate(signed):
-            scheduled_ms = None
-            if rate:
-                offset = index / rate
-                delay = started + offset - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                scheduled_ms = started_epoch_ms + offset * 1000
-            tasks.append(asyncio.create_task(one(*item, scheduled_ms)))
-        await asyncio.gather(*tasks)
-        took = time.monotonic() - started
-    if failures:
-        raise RuntimeError(f"{failures} webhooks were not accepted")
-    return sent, took
+    system: LocalSystem, signer: WebhookSigner, bodies: list[dict[str, Any]], rate: float, tmp: Path
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Open loop at ``rate``/s from paced.py in its own process, bodies signed beforehand: each
+    lead counts from the time its request was due (epoch ms), so a slow server cannot slow the
+    offered load down and hide its queueing (no coordinated omission), and this process's own
+    work cannot delay a send. Returns lead id -> due time, and the generator's summary."""
+    path = tmp / f"paced-{rate:g}.tsv"
+    presigned(signer, bodies, path)
+    command = [sys.executable, str(PACED), "--port", ingest_port(system), "--bodies", str(path)]
+    command += ["--rate", str(rate), "--seconds", str(len(bodies) / rate)]
+    run = await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, check=True, timeout=len(bodies) / rate + 60
+    )
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    if result["errors"] or result["statuses"] != {"200": len(bodies)}:
+        raise RuntimeError(f"webhooks not all accepted: {result['statuses']}, {result['errors']} errors")
+    due = result.pop("due_epoch_ms")
+    return {body["id"]: due[i] for i, body in enumerate(bodies)}, result
 
 
 async def latency(
@@ -157,17 +143,19 @@ async def latency(
     rate: float,
     seconds: float,
     seed: int,
+    tmp: Path,
     accepted: Decisions | None = None,
 ) -> dict[str, float]:
     bodies = lead_bodies(int(rate * seconds), seed=seed)
-    sent, took = await send_paced(system.url("ingest") + "/webhooks/ghl", signer, bodies, rate)
+    sent, load = await send_paced(system, signer, bodies, rate, tmp)
     # Every lead of this phase decided (bounded) before the next phase starts, so a backlog left by
     # an overloaded phase is measured here (as latency) and never counted in the next one.
     done = await decisions.wait(list(sent), timeout_s=300)
     lat = [decisions.seen[lead] - t for lead, t in sent.items() if lead in decisions.seen]
     return {
         "rate_target": rate,
-        "rate_sent": len(bodies) / took,
+        "rate_sent": float(load["ok_per_s"]),
+        "send_lag_p99_ms": float(load["send_lag_p99_ms"]),
         "leads": len(bodies),
         "decided": len(lat),
         "complete": float(done),
@@ -224,8 +212,7 @@ async def throughput(
     bodies_file = tmp / "burst.tsv"
     bodies = lead_bodies(burst, seed=71)
     presigned(signer, bodies, bodies_file)
-    port = system.url("ingest").rsplit(":", 1)[1].split("/")[0]
-    command = [sys.executable, str(OPENLOOP), "--port", port, "--bodies", str(bodies_file)]
+    command = [sys.executable, str(OPENLOOP), "--port", ingest_port(system), "--bodies", str(bodies_file)]
     command += ["--rate", str(rate), "--seconds", str(burst / rate), "--connections", "64"]
     started = time.monotonic()
     meter = CpuMeter.with_infra(service_pids(system))
@@ -285,7 +272,7 @@ async def measure(system: LocalSystem, bootstrap: str, args: argparse.Namespace)
     await decisions.start()
     await accepted.start()
     try:
-        await latency(system, decisions, signer, rate=20, seconds=2, seed=80)  # warm-up
+        await latency(system, decisions, signer, rate=20, seconds=2, seed=80, tmp=args.logs)  # warm-up
         baseline = await latency(
             system,
             decisions,
@@ -293,11 +280,19 @@ async def measure(system: LocalSystem, bootstrap: str, args: argparse.Namespace)
             rate=args.baseline_rate,
             seconds=args.seconds,
             seed=81,
+            tmp=args.logs,
             accepted=accepted,
         )
         spy = profiled(system, args.seconds, args.profile)
         target = await latency(
-            system, decisions, signer, rate=args.rate, seconds=args.seconds, seed=82, accepted=accepted
+            system,
+            decisions,
+            signer,
+            rate=args.rate,
+            seconds=args.seconds,
+            seed=82,
+            tmp=args.logs,
+            accepted=accepted,
         )
         if spy is not None:
             await asyncio.to_thread(spy.wait, 60)
