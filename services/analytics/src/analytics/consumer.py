@@ -6,18 +6,19 @@ from faststream.kafka import KafkaBroker
 
 from analytics.handlers import BatchProjector
 from analytics.settings import AnalyticsSettings
-from leadflow_common.kafka.consumer import subscribe_batches
+from leadflow_common.kafka.consumer import subscribe_decoded_batches
 from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS, ONBOARDING_EVENTS, TopicSpec
 
 CONSUMED_TOPICS: tuple[TopicSpec, ...] = (LOCATIONS, ONBOARDING_EVENTS, LEADS_ASSIGNED, GHL_EVENTS)
 
 
 def subscribe_projector(broker: KafkaBroker, projector: BatchProjector, settings: AnalyticsSettings) -> None:
-    subscribe_batches(
+    subscribe_decoded_batches(
         broker,
         CONSUMED_TOPICS,
         settings.consumer_group,
-        projector,
+        projector.apply_decoded,
+        projector.decode,
         settings.kafka,
         max_records=settings.batch_max_records,
         session_timeout_ms=settings.session_timeout_ms,

@@ -25,6 +25,7 @@ from leadflow_common.kafka.committer import OffsetCommitter
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
 from leadflow_common.settings import KafkaSettings
+from leadflow_common.telemetry import consume_span
 from leadflow_common.topics import namespaced
 
 log = get_logger(__name__)
@@ -51,11 +52,11 @@ class BatchResult:
                 self.rewinds[tp] = later.offset
 
 
-# Work done on a batch as soon as it is polled, while the previous batch is still being applied
-# (decoding): one value per record, handed to ``ApplyBatch`` with the records.
+# Work done on a batch as soon as it is polled (decoding): one value per record, handed to
+# ``ApplyBatch`` with the records.
 Prepare = Callable[[list[ConsumedRecord]], list[Any]]
 ApplyBatch = Callable[[list[ConsumedRecord], list[Any]], Awaitable[BatchResult]]
-Polled = tuple[list[ConsumedRecord], list[Any]]
+Polled = tuple[list[ConsumedRecord], list[Any]]  # records and their prepared values
 
 
 class ConsumerHost(Protocol):
@@ -168,58 +169,27 @@ class BatchConsumer:
         return records, self._prepare(records) if records else []
 
     async def _run(self) -> None:
-        # The next poll (and its decoding) runs while a batch is applied: the CPU work of batch
-        # n+1 overlaps batch n's waits on Postgres, Redis and the broker.
-        fetch = asyncio.create_task(self._fetch())
-        try:
-            while True:
-                polled = await fetch
-                if polled is None:
-                    return
-                fetch = asyncio.create_task(self._fetch())
-                while polled[0]:
-                    rewinds = await self._handle(*polled)
-                    if not rewinds:
-                        break
-                    # The poll in flight may hold records past a rewind point: let it finish, seek
-                    # again (no fetch running now), keep only the other partitions' records.
-                    following = await fetch
-                    if following is None:
-                        return
-                    for tp, offset in rewinds.items():
-                        self._consumer.seek(tp, offset)
-                    polled = _without(following, set(rewinds))
-                    fetch = asyncio.create_task(self._fetch())
-        finally:
-            fetch.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConsumerStoppedError, KafkaError):
-                await fetch
+        # One poll at a time, applied before the next: a poll made while a batch is still being
+        # applied would move positions past records a rewind then has to read again (tried: a
+        # transient rewind lost records to it), and per-partition order is simplest this way.
+        while True:
+            polled = await self._fetch()
+            if polled is None:
+                return
+            if polled[0]:
+                await self._handle(*polled)
 
-    async def _handle(self, records: list[ConsumedRecord], prepared: list[Any]) -> dict[TopicPartition, int]:
-        """Apply one batch; the partitions it rewound (and where to)."""
+    async def _handle(self, records: list[ConsumedRecord], prepared: list[Any]) -> None:
         async with self._inflight:
+            owned = self._consumer.assignment()
             # Records of a partition revoked since the poll are its new owner's to apply.
-            records, prepared = _without((records, prepared), None, self._consumer.assignment())
-            if not records:
-                return {}
-            result = await self._apply(records, prepared)
+            keep = [i for i, r in enumerate(records) if TopicPartition(r.topic, r.partition) in owned]
+            if not keep:
+                return
+            if len(keep) < len(records):
+                records, prepared = [records[i] for i in keep], [prepared[i] for i in keep]
+            with consume_span(self.group_id, records):
+                result = await self._apply(records, prepared)
             for tp, offset in result.rewinds.items():
                 self._consumer.seek(tp, offset)
             self._committer.mark(result.next_offsets, result.count)
-            return result.rewinds
-
-
-def _without(
-    polled: Polled, dropped: set[TopicPartition] | None, owned: set[TopicPartition] | None = None
-) -> Polled:
-    """The records (with their prepared values) outside ``dropped`` and inside ``owned``."""
-
-    def kept(record: ConsumedRecord) -> bool:
-        tp = TopicPartition(record.topic, record.partition)
-        return (dropped is None or tp not in dropped) and (owned is None or tp in owned)
-
-    records, prepared = polled
-    keep = [i for i, r in enumerate(records) if kept(r)]
-    if len(keep) == len(records):
-        return polled
-    return [records[i] for i in keep], [prepared[i] for i in keep]

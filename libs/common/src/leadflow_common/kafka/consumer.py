@@ -22,7 +22,8 @@ import enum
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker
@@ -58,24 +59,38 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float = 5.0) -> float:
     return float(random.uniform(0, min(cap_s, base_s * (2**attempt))))
 
 
-Decoded = Envelope | None | PermanentError
+T = TypeVar("T")
 
 
-def decode_all(records: list[ConsumedRecord]) -> list[Decoded]:
-    """Each record's envelope, or the PermanentError decoding it raised (done ahead of applying)."""
-    out: list[Decoded] = []
-    for record in records:
-        try:
-            out.append(decode_record(record))
-        except PermanentError as exc:
-            out.append(exc)
-    return out
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """A record whose decoding failed permanently (re-raised when the record is applied alone)."""
+
+    error: BaseException
 
 
-def _envelope(decoded: Decoded) -> Envelope | None:
-    if isinstance(decoded, PermanentError):
-        raise decoded
-    return decoded
+def decoder(decode: Callable[[ConsumedRecord], T]) -> Callable[[list[ConsumedRecord]], list[T | Undecodable]]:
+    """Decode a whole poll ahead of applying it: ``decode`` per record; a permanent failure is
+    kept as ``Undecodable`` (its batch is split and the record dead-lettered with that error)."""
+
+    def decode_all(records: list[ConsumedRecord]) -> list[T | Undecodable]:
+        out: list[T | Undecodable] = []
+        for record in records:
+            try:
+                out.append(decode(record))
+            except Exception as exc:
+                if not is_permanent(exc):
+                    raise
+                out.append(Undecodable(exc))
+        return out
+
+    return decode_all
+
+
+def _decoded(value: T | Undecodable) -> T:
+    if isinstance(value, Undecodable):
+        raise value.error
+    return value
 
 
 class Outcome(enum.Enum):
@@ -154,19 +169,21 @@ class ReliableRunner:
         return Outcome.DONE
 
 
-class RecordByRecord:
+class RecordByRecord(Generic[T]):
     """Applies records one at a time in order; stops at the first that must be read again."""
 
-    def __init__(self, runner: ReliableRunner, handler: BatchHandler) -> None:
+    def __init__(
+        self, runner: ReliableRunner, handler: Callable[[list[tuple[ConsumedRecord, T]]], Awaitable[None]]
+    ) -> None:
         self._runner = runner
         self._handler = handler
 
-    async def apply(self, records: list[ConsumedRecord], decoded: list[Decoded]) -> BatchResult:
+    async def apply(self, records: list[ConsumedRecord], decoded: list[T | Undecodable]) -> BatchResult:
         result = BatchResult()
         for record, one in zip(records, decoded, strict=True):
 
-            async def call(r: ConsumedRecord = record, d: Decoded = one) -> None:
-                await self._handler([(r, _envelope(d))])
+            async def call(r: ConsumedRecord = record, d: T | Undecodable = one) -> None:
+                await self._handler([(r, _decoded(d))])
 
             if await self._runner.run([record], call, split=False) is not Outcome.DONE:
                 result.stop_at(record, records)
@@ -175,18 +192,20 @@ class RecordByRecord:
         return result
 
 
-class WholeBatch:
+class WholeBatch(Generic[T]):
     """Applies the decodable batch in one handler call; splits it when that fails."""
 
-    def __init__(self, runner: ReliableRunner, handler: BatchHandler) -> None:
+    def __init__(
+        self, runner: ReliableRunner, handler: Callable[[list[tuple[ConsumedRecord, T]]], Awaitable[None]]
+    ) -> None:
         self._runner = runner
         self._handler = handler
         self._each = RecordByRecord(runner, handler)
 
-    async def apply(self, records: list[ConsumedRecord], decoded: list[Decoded]) -> BatchResult:
-        if any(isinstance(d, PermanentError) for d in decoded):
+    async def apply(self, records: list[ConsumedRecord], decoded: list[T | Undecodable]) -> BatchResult:
+        batch = [(r, d) for r, d in zip(records, decoded, strict=True) if not isinstance(d, Undecodable)]
+        if len(batch) < len(records):
             return await self._each.apply(records, decoded)
-        batch = [(r, d) for r, d in zip(records, decoded, strict=True) if not isinstance(d, PermanentError)]
 
         async def call() -> None:
             await self._handler(batch)
@@ -203,6 +222,26 @@ class WholeBatch:
         return result
 
 
+def subscribe_decoded_batches(
+    broker: KafkaBroker,
+    topics: Iterable[TopicSpec],
+    group_id: str,
+    handler: Callable[[list[tuple[ConsumedRecord, T]]], Awaitable[None]],
+    decode: Callable[[ConsumedRecord], T],
+    settings: KafkaSettings,
+    max_records: int | None = None,
+    **consumer_options: Any,
+) -> BatchConsumer:
+    """``subscribe_batches`` with a decoding of one's own: ``decode`` (pure, per record) runs as
+    soon as a poll returns, while the previous batch is still being applied, and ``handler`` gets
+    (record, decode(record)) pairs. A permanent error in ``decode`` isolates that record."""
+    runner = ReliableRunner(broker, group_id, settings)
+    return BatchConsumer(
+        broker, [t.name for t in topics], group_id, WholeBatch(runner, handler).apply, settings,
+        max_records=max_records or settings.batch_max_records, prepare=decoder(decode), **consumer_options,
+    )  # fmt: skip
+
+
 def subscribe_batches(
     broker: KafkaBroker,
     topics: Iterable[TopicSpec],
@@ -214,12 +253,9 @@ def subscribe_batches(
 ) -> BatchConsumer:
     """Register ``handler`` for batches of ``topics``: the whole batch is applied (by the
     handler, in one transaction) or none; it starts and stops with ``broker``."""
-    runner = ReliableRunner(broker, group_id, settings)
-    consumer = BatchConsumer(
-        broker, [t.name for t in topics], group_id, WholeBatch(runner, handler).apply, settings,
-        max_records=max_records or settings.batch_max_records, prepare=decode_all, **consumer_options,
-    )  # fmt: skip
-    return consumer
+    return subscribe_decoded_batches(
+        broker, topics, group_id, handler, decode_record, settings, max_records, **consumer_options
+    )
 
 
 def subscribe_records(
@@ -240,7 +276,8 @@ def subscribe_records(
     runner = ReliableRunner(broker, group_id, settings)
     return BatchConsumer(
         broker, [topic.name], group_id, RecordByRecord(runner, one_by_one).apply, settings,
-        max_records=max_records or settings.batch_max_records, prepare=decode_all, **consumer_options,
+        max_records=max_records or settings.batch_max_records, prepare=decoder(decode_record),
+        **consumer_options,
     )  # fmt: skip
 
 
