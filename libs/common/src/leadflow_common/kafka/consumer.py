@@ -27,6 +27,13 @@ from typing import Any, Generic, TypeVar
 
 from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from leadflow_common.events.envelope import Envelope, UnknownEventType, decode_envelope
 from leadflow_common.kafka.batch_consumer import BatchConsumer, BatchResult
@@ -54,7 +61,10 @@ def decode_record(record: ConsumedRecord) -> Envelope | None:
         raise PermanentError(f"not a valid envelope: {exc}") from exc
 
 
-def backoff_delay(attempt: int, base_s: float, cap_s: float = 5.0) -> float:
+BACKOFF_CAP_S = 5.0
+
+
+def backoff_delay(attempt: int, base_s: float, cap_s: float = BACKOFF_CAP_S) -> float:
     """Exponential backoff with full jitter."""
     return float(random.uniform(0, min(cap_s, base_s * (2**attempt))))
 
@@ -123,34 +133,44 @@ class ReliableRunner:
         attempts = self._settings.transient_retries
         topic = records[0].topic
         started = time.perf_counter()
+
+        def retried(exc: BaseException) -> bool:
+            if isinstance(exc, UnknownEventType) or is_permanent(exc):
+                return False
+            return is_transient(exc) or not split
+
+        def before_sleep(state: RetryCallState) -> None:
+            _count(records, self._group, "retried")
+            error = state.outcome.exception() if state.outcome else None
+            log.warning("handler_retry", topic=topic, attempt=state.attempt_number, error=repr(error))
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts + 1),
+            wait=wait_random_exponential(multiplier=self._settings.retry_backoff_s, max=BACKOFF_CAP_S),
+            retry=retry_if_exception(retried),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
         try:
-            for attempt in range(attempts + 1):
-                try:
-                    await call()
-                    _count(records, self._group, "ok")
-                    return Outcome.DONE
-                except UnknownEventType as exc:
-                    log.info("unknown_event_type_skipped", topic=topic, event_type=str(exc))
-                    _count(records, self._group, "skipped")
-                    return Outcome.DONE
-                except Exception as exc:
-                    transient = is_transient(exc)
-                    if split and not transient:
-                        log.warning("batch_failed_splitting", error=repr(exc), size=len(records))
-                        return Outcome.FAILED
-                    if is_permanent(exc) or attempt == attempts:
-                        if transient:
-                            log.warning("transient_error_rewind", topic=topic, error=repr(exc))
-                            _count(records, self._group, "nacked")
-                            await asyncio.sleep(backoff_delay(attempts, self._settings.retry_backoff_s))
-                            return Outcome.RETRY_LATER
-                        return await self._dead_letter(records, exc)
-                    _count(records, self._group, "retried")
-                    log.warning("handler_retry", topic=topic, attempt=attempt + 1, error=repr(exc))
-                    await asyncio.sleep(backoff_delay(attempt, self._settings.retry_backoff_s))
-            return Outcome.RETRY_LATER  # pragma: no cover - the loop always returns
+            await retrying(call)
+        except UnknownEventType as exc:
+            log.info("unknown_event_type_skipped", topic=topic, event_type=str(exc))
+            _count(records, self._group, "skipped")
+            return Outcome.DONE
+        except Exception as exc:
+            if split and not is_transient(exc):
+                log.warning("batch_failed_splitting", error=repr(exc), size=len(records))
+                return Outcome.FAILED
+            if is_transient(exc):  # still failing after the retries: read it again later
+                log.warning("transient_error_rewind", topic=topic, error=repr(exc))
+                _count(records, self._group, "nacked")
+                await asyncio.sleep(backoff_delay(attempts, self._settings.retry_backoff_s))
+                return Outcome.RETRY_LATER
+            return await self._dead_letter(records, exc)  # permanent, or a bug that kept failing
         finally:
             HANDLER_SECONDS.labels(topic, self._group).observe(time.perf_counter() - started)
+        _count(records, self._group, "ok")
+        return Outcome.DONE
 
     async def _dead_letter(self, records: list[ConsumedRecord], exc: BaseException) -> Outcome:
         offsets = [r.offset for r in records]
