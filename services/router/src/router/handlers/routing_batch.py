@@ -136,14 +136,10 @@ class BatchRouting:
             decided = time.perf_counter()
             await self.locations.ensure({d.outcome.location_id for d in decisions if d.outcome.location_id})
             ghl_ids = {d.lead_id: self._ghl_id(d.outcome.location_id) for d in decisions}
-            claimed = await batch_store.claim(session, ROUTING_GROUP, [d.event_id for d in decisions])
+            claimed, inserted = await batch_store.apply_decisions(
+                session, ROUTING_GROUP, decisions, ghl_ids, self._timers(decisions) if r.sla else []
+            )
             todo = [d for d in decisions if d.event_id in claimed]
-            by_location = {d.outcome.location_id: ghl_ids[d.lead_id] for d in todo if d.outcome.location_id}
-            inserted = await batch_store.save_decisions(session, todo, by_location)
-            if r.sla is not None:
-                await batch_store.start_timers(
-                    session, self._timers([d for d in todo if d.lead_id in inserted])
-                )
         committed = time.perf_counter()
         sources = {a.lead.lead_id: a for a in fresh}
         events = [self._event(decision_row(d, ghl_ids[d.lead_id]), d, sources[d.lead_id])
