@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from leadflow_common.logging import get_logger
 from onboarding import metrics
@@ -14,6 +17,7 @@ from onboarding.domain.saga import (
     ADOPTED_STEPS,
     RUNNABLE,
     STEPS,
+    RetryPolicy,
     SagaStatus,
     Step,
     StepStatus,
@@ -88,31 +92,62 @@ async def _announce(ctx: SagaContext, loc: Location, step: Step, record: StepRec
     await ctx.store.save_step(loc.location_id, step, record)
 
 
+class _RetryStep(Exception):
+    """A retryable step failure, already recorded; carries the persisted attempt number."""
+
+    def __init__(self, attempt: int) -> None:
+        super().__init__(attempt)
+        self.attempt = attempt
+
+
+def _policy_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    # The delay follows the *persisted* attempt count (a resumed saga keeps backing off where the
+    # crashed run stopped), not tenacity's per-run attempt number, so the wait reads it from the error.
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return policy.delay(exc.attempt) if isinstance(exc, _RetryStep) else 0.0
+
+    return wait
+
+
 async def _run_step(ctx: SagaContext, loc: Location, step: Step) -> None:
     policy = ctx.config.retry
-    while True:
-        _still_held(ctx)
-        previous = loc.step(step)
-        attempt = (previous.attempts if previous else 0) + 1
-        started = time.perf_counter()
-        try:
-            result: StepResult = await STEP_FUNCTIONS[step](ctx, loc)
-        except StepError as exc:
-            will_retry = exc.retryable and not policy.exhausted(attempt)
-            await _record_failure(ctx, loc, step, attempt, exc, will_retry)
-            if not will_retry:
-                raise SagaFailed(step, str(exc) or type(exc).__name__) from exc
-            await asyncio.sleep(policy.delay(attempt))
-            continue
-        metrics.STEP_SECONDS.labels(step.value).observe(time.perf_counter() - started)
-        record = StepRecord(StepStatus.DONE, result, attempt)
-        if loc.ghl_location_id and step is Step.SUB_ACCOUNT:
-            await ctx.store.save(loc)
-        await ctx.store.save_step(loc.location_id, step, record)
-        loc.steps[step] = record
-        await _announce(ctx, loc, step, record)
-        log.info("step_completed", location_id=loc.location_id, step=step.value, attempt=attempt)
-        return
+    # Whether to retry is decided in the body from the persisted attempt count (``policy.exhausted``);
+    # stop_after_attempt is the same bound counted per run, so it can never stop earlier than that.
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(_RetryStep),
+        stop=stop_after_attempt(policy.max_attempts),
+        wait=_policy_wait(policy),
+        sleep=asyncio.sleep,
+        reraise=True,
+    )
+    async for try_ in retrying:
+        with try_:
+            await _attempt_step(ctx, loc, step, policy)
+
+
+async def _attempt_step(ctx: SagaContext, loc: Location, step: Step, policy: RetryPolicy) -> None:
+    """One attempt: record success, or record the failure and raise _RetryStep or SagaFailed."""
+    _still_held(ctx)
+    previous = loc.step(step)
+    attempt = (previous.attempts if previous else 0) + 1
+    started = time.perf_counter()
+    try:
+        result: StepResult = await STEP_FUNCTIONS[step](ctx, loc)
+    except StepError as exc:
+        will_retry = exc.retryable and not policy.exhausted(attempt)
+        await _record_failure(ctx, loc, step, attempt, exc, will_retry)
+        if not will_retry:
+            raise SagaFailed(step, str(exc) or type(exc).__name__) from exc
+        raise _RetryStep(attempt) from exc
+    metrics.STEP_SECONDS.labels(step.value).observe(time.perf_counter() - started)
+    record = StepRecord(StepStatus.DONE, result, attempt)
+    if loc.ghl_location_id and step is Step.SUB_ACCOUNT:
+        await ctx.store.save(loc)
+    await ctx.store.save_step(loc.location_id, step, record)
+    loc.steps[step] = record
+    await _announce(ctx, loc, step, record)
+    log.info("step_completed", location_id=loc.location_id, step=step.value, attempt=attempt)
 
 
 async def _record_failure(

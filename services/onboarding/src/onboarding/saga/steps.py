@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_result,
+    stop_before_delay,
+    wait_exponential,
+)
 
 from onboarding.domain.errors import (
     LeaseLost,
@@ -162,19 +169,28 @@ async def snapshot(ctx: SagaContext, loc: Location) -> StepResult:
     return {"snapshot_id": snapshot_id, "load_requested": True, "push_status": status}
 
 
+_SETTLED = frozenset({"completed", "failed"})
+
+
 async def wait_for_push(ctx: SagaContext, ghl_id: str, snapshot_id: str) -> str:
     """Poll the push status with exponential backoff until it settles or the budget runs out."""
     cfg = ctx.config
-    deadline = time.monotonic() + cfg.push_poll_budget_s
-    delay = cfg.push_poll_initial_s
-    while True:
-        status = await ctx.ghl.snapshot_status(ghl_id, snapshot_id)
-        if status in ("completed", "failed"):
-            return status
-        if time.monotonic() + delay > deadline:
-            raise SnapshotPushPending(f"snapshot push still {status} after {cfg.push_poll_budget_s:.0f}s")
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, cfg.push_poll_max_s)
+
+    def still_pending(state: RetryCallState) -> NoReturn:
+        status = state.outcome.result() if state.outcome else "unknown"
+        raise SnapshotPushPending(f"snapshot push still {status} after {cfg.push_poll_budget_s:.0f}s")
+
+    # stop_before_delay: never sleep past the budget (give up instead of oversleeping it);
+    # wait_exponential doubles from push_poll_initial_s up to push_poll_max_s, without jitter.
+    poll = AsyncRetrying(
+        retry=retry_if_result(lambda status: status not in _SETTLED),
+        stop=stop_before_delay(cfg.push_poll_budget_s),
+        wait=wait_exponential(multiplier=cfg.push_poll_initial_s, max=cfg.push_poll_max_s),
+        sleep=asyncio.sleep,
+        retry_error_callback=still_pending,
+    )
+    status: str = await poll(ctx.ghl.snapshot_status, ghl_id, snapshot_id)
+    return status
 
 
 def custom_values_for(loc: Location) -> dict[str, str]:
