@@ -8,6 +8,9 @@ import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from devstack.errors import DevstackError
 from devstack.paths import cache_dir, state_dir
@@ -231,20 +234,26 @@ def start(state: ServerState) -> ServerState:
 
 
 async def wait_for_cluster(bootstrap: str, timeout_s: float) -> None:
+    """Retry an admin request every 0.5 s until the broker answers or ``timeout_s`` has passed."""
     from leadflow_common.kafka.admin import describe_cluster
 
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    last: Exception | None = None
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            await describe_cluster(bootstrap)
-            return
-        except Exception as exc:
-            last = exc
-            await asyncio.sleep(0.5)
-    raise DevstackError(
-        f"Kafka at {bootstrap} does not answer admin requests: {last!r}", f"see {kafka_home() / 'kafka.log'}"
+    def unanswered(state: RetryCallState) -> NoReturn:
+        last = state.outcome.exception() if state.outcome else None
+        raise DevstackError(
+            f"Kafka at {bootstrap} does not answer admin requests: {last!r}",
+            f"see {kafka_home() / 'kafka.log'}",
+        ) from last
+
+    # A fixed short interval, not a backoff: a starting broker answers within seconds, and this
+    # waits for exactly that moment.
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(Exception),
+        stop=stop_after_delay(timeout_s),
+        wait=wait_fixed(0.5),
+        sleep=asyncio.sleep,
+        retry_error_callback=unanswered,
     )
+    await retrying(describe_cluster, bootstrap)
 
 
 def stop(state: ServerState) -> None:
