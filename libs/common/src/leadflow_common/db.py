@@ -18,14 +18,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from leadflow_common.telemetry import instrument_engine
 
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
 
-def make_engine(database_url: str, schema: str, pool_size: int = 5) -> AsyncEngine:
+
+def make_engine(
+    database_url: str,
+    schema: str,
+    pool_size: int = 5,
+    idle_in_transaction_timeout_ms: int = IDLE_IN_TRANSACTION_TIMEOUT_MS,
+) -> AsyncEngine:
     """An asyncpg engine whose connections work inside ``schema`` (search_path), so a service's
-    tables carry no hard-coded schema and tests can run against a throwaway one."""
+    tables carry no hard-coded schema and tests can run against a throwaway one.
+
+    A process paused or cut off inside a transaction (a frozen VM, SIGSTOP, a network partition)
+    would keep its row locks for ever: ``FOR UPDATE SKIP LOCKED`` claims by other replicas then skip
+    those rows (a saga nobody can take over). Postgres ends such a session after
+    ``idle_in_transaction_timeout_ms``; no transaction here waits on anything but Postgres."""
+    server_settings = {
+        "search_path": schema,
+        "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms),
+    }
     return instrument_engine(
         create_async_engine(
             database_url,
-            connect_args={"server_settings": {"search_path": schema}},
+            connect_args={"server_settings": server_settings},
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,

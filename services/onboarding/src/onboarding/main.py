@@ -75,7 +75,9 @@ class Service:
 
 
 def build_service(settings: OnboardingSettings, ghl_settings: GhlSettings | None = None) -> Service:
-    engine = make_engine(settings.database_url, settings.db_schema)
+    # A runner paused inside a transaction must not hold its saga's row past the lease.
+    idle_ms = int(settings.lease_s * 1000)
+    engine = make_engine(settings.database_url, settings.db_schema, idle_in_transaction_timeout_ms=idle_ms)
     store = PostgresSagaStore(make_sessionmaker(engine))
     redis = make_redis(settings.redis)
     ghl_settings = ghl_settings or GhlSettings()
