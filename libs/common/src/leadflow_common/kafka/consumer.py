@@ -310,5 +310,6 @@ __all__ = [
     "consumed_record",
     "decode_record",
     "subscribe_batches",
+    "subscribe_decoded_batches",
     "subscribe_records",
 ]
