@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -26,21 +26,10 @@ from tests.integration.onboarding.support import (
     start_group_at_end,
     wait_statuses,
 )
-from tests.support.ghl import GhlSim, ghl_sim  # noqa: F401
-from tests.support.infra import Infra, migrated_schema
+from tests.support.ghl import GhlSim
+from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "onboarding")
-
-
-@pytest.fixture(scope="module")
-def sim(ghl_sim: GhlSim) -> GhlSim:  # noqa: F811
-    ghl_sim.set_limits(max=400, interval_ms=1000)
-    return ghl_sim
 
 
 @pytest.fixture

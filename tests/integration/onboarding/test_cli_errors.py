@@ -14,8 +14,8 @@ import pytest
 
 from leadflow_common.migrations import upgrade
 from tests.integration.onboarding.support import SAMPLES, cli_env
-from tests.support.ghl import GhlSim, free_port, ghl_sim  # noqa: F401
-from tests.support.infra import REPO, Infra, drop_schema, migrated_schema, migrations_dir
+from tests.support.ghl import GhlSim, free_port
+from tests.support.infra import REPO, Infra, drop_schema, migrations_dir
 
 pytestmark = pytest.mark.integration
 MIGRATE = "run `uv run onboarding migrate`"
@@ -40,11 +40,6 @@ def onboarding(env: dict[str, str], *args: str) -> Answer:
     return Answer(done.returncode, [line for line in text.splitlines() if line.strip()])
 
 
-@pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "onboarding")
-
-
 @pytest.fixture
 def old_schema(infra: Infra) -> Iterator[str]:
     """A schema one migration behind the code."""
@@ -62,7 +57,7 @@ def one_line(answer: Answer, expected: str) -> None:
     assert expected in answer.lines[0], answer.lines
 
 
-def test_missing_schema(infra: Infra, ghl_sim: GhlSim) -> None:  # noqa: F811
+def test_missing_schema(infra: Infra, ghl_sim: GhlSim) -> None:
     env = cli_env(infra, f"onboarding_missing_{uuid.uuid4().hex[:6]}", ghl_sim)
     expected = f"onboarding schema not found: {MIGRATE}"
     one_line(onboarding(env, "import", str(SAMPLES / "locations.csv"), "--dry-run"), expected)
@@ -72,13 +67,13 @@ def test_missing_schema(infra: Infra, ghl_sim: GhlSim) -> None:  # noqa: F811
     one_line(onboarding(env, "serve"), MIGRATE)
 
 
-def test_schema_behind_the_code(infra: Infra, ghl_sim: GhlSim, old_schema: str) -> None:  # noqa: F811
+def test_schema_behind_the_code(infra: Infra, ghl_sim: GhlSim, old_schema: str) -> None:
     env = cli_env(infra, old_schema, ghl_sim)
     one_line(onboarding(env, "status"), f"onboarding schema is out of date: {MIGRATE}")
     one_line(onboarding(env, "serve"), f"at revision 0001, the code needs 0002: {MIGRATE}")
 
 
-def test_unreachable_dependencies(infra: Infra, schema: str, ghl_sim: GhlSim) -> None:  # noqa: F811
+def test_unreachable_dependencies(infra: Infra, schema: str, ghl_sim: GhlSim) -> None:
     env = cli_env(infra, schema, ghl_sim)
     closed = f"127.0.0.1:{free_port()}"  # nothing listens there
     database = infra.service_db_url("onboarding")

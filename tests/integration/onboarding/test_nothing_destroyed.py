@@ -5,7 +5,6 @@ refuses a name a live sub-account already uses."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,23 +15,12 @@ from onboarding.cli import app
 from onboarding.domain.marker import MARKER_CUSTOM_VALUE
 from tests.integration.onboarding.support import SAMPLES, cli_env, csv_subset, statuses
 from tests.integration.onboarding.test_onboarding_failures import run_one
-from tests.support.ghl import GhlSim, ghl_sim  # noqa: F401
-from tests.support.infra import Infra, migrated_schema
+from tests.support.ghl import GhlSim
+from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
 
 TWIN = "FitNation Boulder Twin"
-
-
-@pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "onboarding")
-
-
-@pytest.fixture(scope="module")
-def sim(ghl_sim: GhlSim) -> GhlSim:  # noqa: F811
-    ghl_sim.set_limits(max=400, interval_ms=1000)
-    return ghl_sim
 
 
 def seed_stranger(sim: GhlSim, ghl_id: str, name: str) -> None:

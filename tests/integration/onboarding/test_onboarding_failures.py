@@ -9,7 +9,6 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,21 +31,10 @@ from tests.integration.onboarding.support import (
     wait_statuses,
     wait_until,
 )
-from tests.support.ghl import GhlSim, free_port, ghl_sim  # noqa: F401
-from tests.support.infra import REPO, Infra, migrated_schema
+from tests.support.ghl import GhlSim, free_port
+from tests.support.infra import REPO, Infra
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "onboarding")
-
-
-@pytest.fixture(scope="module")
-def sim(ghl_sim: GhlSim) -> GhlSim:  # noqa: F811
-    ghl_sim.set_limits(max=400, interval_ms=1000)
-    return ghl_sim
 
 
 def serve_process(infra: Infra, schema: str, group: str, sim: GhlSim) -> subprocess.Popen[bytes]:

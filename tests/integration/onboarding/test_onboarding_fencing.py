@@ -10,7 +10,6 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,21 +36,10 @@ from tests.integration.onboarding.support import (
     wait_until,
 )
 from tests.integration.onboarding.test_onboarding_failures import draft
-from tests.support.ghl import GhlSim, free_port, ghl_sim  # noqa: F401
-from tests.support.infra import REPO, Infra, migrated_schema
+from tests.support.ghl import GhlSim, free_port
+from tests.support.infra import REPO, Infra
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "onboarding")
-
-
-@pytest.fixture(scope="module")
-def sim(ghl_sim: GhlSim) -> GhlSim:  # noqa: F811
-    ghl_sim.set_limits(max=400, interval_ms=1000)
-    return ghl_sim
 
 
 async def test_a_stale_lease_token_cannot_write(infra: Infra, schema: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -29,16 +29,11 @@ from tests.integration.onboarding.support import (
 from tests.integration.onboarding.support import (
     cli_env as onboarding_cli_env,
 )
-from tests.support.ghl import GhlSim, free_port, ghl_sim  # noqa: F401
-from tests.support.infra import Infra, migrated_schema
+from tests.support.ghl import GhlSim
+from tests.support.infra import Infra
 from tests.support.kafka_io import read_all
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "onboarding")
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +41,6 @@ def group(infra: Infra) -> str:
     name = f"onboarding-{uuid.uuid4().hex[:8]}"
     asyncio.run(start_group_at_end(infra.kafka, ONBOARDING_COMMANDS, name))
     return name
-
-
-@pytest.fixture(scope="module")
-def sim(ghl_sim: GhlSim) -> GhlSim:  # noqa: F811
-    ghl_sim.set_limits(max=400, interval_ms=1000)
-    return ghl_sim
 
 
 @pytest.fixture

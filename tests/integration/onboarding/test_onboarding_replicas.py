@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,21 +22,16 @@ from tests.integration.onboarding.support import (
     start_group_at_end,
     wait_statuses,
 )
-from tests.support.ghl import GhlSim, ghl_sim  # noqa: F401
-from tests.support.infra import Infra, migrated_schema
+from tests.support.ghl import GhlSim
+from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "onboarding")
 
 
 async def test_two_replicas_never_exceed_the_rate_limit(
     infra: Infra,
     schema: str,
-    ghl_sim: GhlSim,  # noqa: F811
+    ghl_sim: GhlSim,
     tmp_path: Path,
 ) -> None:
     ghl_sim.set_limits(max=15, interval_ms=1000)
