@@ -66,7 +66,8 @@ class Readiness:
 
         async def run(name: str, check: ReadinessCheck) -> None:
             try:
-                await asyncio.wait_for(check(), self._timeout_s)
+                async with asyncio.timeout(self._timeout_s):  # wait_for can swallow a cancel on 3.11
+                    await check()
                 results[name] = "ok"
             except Exception as exc:
                 results[name] = f"failed: {type(exc).__name__}: {exc}"[:300]

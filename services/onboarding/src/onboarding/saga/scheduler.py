@@ -67,8 +67,12 @@ class SagaScheduler:
                 except Exception as exc:  # the store is down: try again on the next tick
                     log.warning("saga_claim_failed", error=repr(exc))
             self._wakeup.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives
+            # as the wake-up fires (a _drive finishing during stop() sets it), and stop() then waits
+            # for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+                async with asyncio.timeout(self._poll_s):
+                    await self._wakeup.wait()
 
     async def _drive(self, lease: Lease) -> None:
         metrics.IN_PROGRESS.inc()
