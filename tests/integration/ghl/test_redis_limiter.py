@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from leadflow_common.ghl import GhlQuotaExhausted, GhlSettings, RedisRateLimiter
+from leadflow_common.ghl import GhlQuotaExhausted, GhlSettings, RedisRateLimiter, ratelimit
 
 pytestmark = pytest.mark.integration
 
@@ -87,3 +90,38 @@ async def test_a_429_pauses_the_resource_for_everyone(redis: Redis) -> None:
     other_started = time.monotonic()
     await rl.acquire("L2")  # other resources are not paused
     assert time.monotonic() - other_started < 0.1
+
+
+async def test_a_caller_waking_late_pushes_the_queued_slots_behind_it(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch books its whole queue at once; when one caller wakes 600 ms after its slot (a busy
+    event loop), the slots booked after it are checked again on waking, so no window of the sends
+    actually made holds more than max (without the check, five sends fell within 250 ms here)."""
+    rl = limiter(redis, rate_limit_max=4, rate_limit_interval_ms=1000)  # one grant per 250 ms
+    real_sleep = asyncio.sleep
+    late_once = {"late"}
+
+    async def sleep(delay: float) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name() in late_once:
+            late_once.clear()
+            delay += 0.6
+        await real_sleep(delay)
+
+    monkeypatch.setattr(ratelimit, "asyncio", SimpleNamespace(sleep=sleep, Semaphore=asyncio.Semaphore))
+    sent: list[float] = []
+
+    async def send() -> None:
+        await rl.acquire("L1")
+        seconds, micros = await redis.time()
+        sent.append(seconds + micros / 1e6)
+
+    tasks: list[asyncio.Task[Any]] = []
+    for i in range(8):
+        tasks.append(asyncio.create_task(send(), name="late" if i == 1 else f"caller-{i}"))
+        await real_sleep(0.005)  # booked in this order
+    await asyncio.gather(*tasks)
+    sent.sort()
+    # at most 4 sends in any window; 150 ms of slack for the observation round trip on a busy machine
+    assert all(sent[i + 4] - sent[i] >= 0.85 for i in range(len(sent) - 4)), sent

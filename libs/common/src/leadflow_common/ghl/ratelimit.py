@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from leadflow_common.ghl.errors import GhlQuotaExhausted
 from leadflow_common.ghl.metrics import THROTTLED_SECONDS
-from leadflow_common.ghl.ratelimit_scripts import ACQUIRE, OBSERVE, PAUSE
+from leadflow_common.ghl.ratelimit_scripts import ACQUIRE, CONFIRM, OBSERVE, PAUSE
 from leadflow_common.ghl.settings import GhlSettings
 from leadflow_common.redis import AnyRedis
 
 GRANTED, TOO_LONG, DAILY_SPENT = 0, 1, 2
+MAX_CONFIRMS = 5  # re-checks after waking; each one only waits for sends already made
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class RedisRateLimiter:
         self._settings = settings
         self._acquire = redis.register_script(ACQUIRE)
         self._observe = redis.register_script(OBSERVE)
+        self._confirm = redis.register_script(CONFIRM)
         self._pause = redis.register_script(PAUSE)
         # bounded so thousands of waiting callers never exhaust the shared Redis connection pool
         self._redis_slots = asyncio.Semaphore(settings.redis_concurrency)
@@ -71,7 +73,22 @@ class RedisRateLimiter:
         if waited > 0:
             THROTTLED_SECONDS.labels(endpoint).inc(waited)
             await asyncio.sleep(waited)
+            await self._confirm_slot(k, slot, endpoint)
         return slot
+
+    async def _confirm_slot(self, k: ResourceKeys, slot: str, endpoint: str) -> None:
+        """A slot booked ahead is checked again on waking against the sends actually made since
+        (see CONFIRM); a caller that slept in its queue pays one more round trip, one that was
+        granted at once none."""
+        s = self._settings
+        args: list[str | int] = [slot, s.rate_limit_max, s.rate_limit_interval_ms, s.rate_limit_guard_ms]
+        for _ in range(MAX_CONFIRMS):
+            async with self._redis_slots:
+                wait_ms = int(await self._confirm(keys=[k.slots, k.state], args=args))
+            if wait_ms <= 0:
+                return
+            THROTTLED_SECONDS.labels(endpoint).inc(wait_ms / 1000)
+            await asyncio.sleep(wait_ms / 1000)
 
     async def observe(self, resource: str, headers: Mapping[str, str], slot: str = "") -> int:
         """Learn from GHL's X-RateLimit-* headers; returns how many foreign requests were booked."""

@@ -113,6 +113,33 @@ return booked
 """
 )
 
+# ARGV: member, max, interval_ms, guard_ms. Run by a caller that slept until its slot: grants are
+# reserved ahead (a batch books its whole queue at once), so one caller waking late (a busy event
+# loop, a slow connection) sends later than booked and a slot reserved after it may now fall inside
+# its window. The waking caller's slot moves to now, then is checked against the sends already due
+# (scores <= now; later ones are reservations not yet sent, which run this same check when they wake).
+# Returns the ms to wait before sending (0 = send now; the slot is moved to now + wait either way).
+CONFIRM = (
+    _NOW
+    + """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  return 0
+end
+local st = redis.call('HMGET', KEYS[2], 'max', 'interval', 'lag', 'lag_at')
+local max = tonumber(st[1]) or tonumber(ARGV[2])
+local span = (tonumber(st[2]) or tonumber(ARGV[3])) + math.max(tonumber(ARGV[4]), current_lag(st[3], st[4]))
+redis.call('ZREM', KEYS[1], ARGV[1])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - span), now, 'WITHSCORES')
+local n = #due / 2
+local at = now
+if n >= max then
+  at = tonumber(due[(n - max) * 2 + 2]) + span
+end
+redis.call('ZADD', KEYS[1], at, ARGV[1])
+return math.ceil(at - now)
+"""
+)
+
 # ARGV: pause_ms. Pushes the resource's pause_until out (never in); returns it.
 PAUSE = (
     _NOW
