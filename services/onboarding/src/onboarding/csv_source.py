@@ -14,7 +14,11 @@ class CsvFile:
 
 
 def read_csv(path: Path) -> CsvFile:
-    text = path.read_text(encoding="utf-8-sig")
+    return parse_csv(path.read_text(encoding="utf-8-sig"))
+
+
+def parse_csv(text: str) -> CsvFile:
+    """The same reading for a CSV that arrives as text (an HTTP body)."""
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], ",;\t")
     except csv.Error:

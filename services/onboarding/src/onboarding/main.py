@@ -27,6 +27,9 @@ from onboarding.adapters.ghl import GhlAdapter
 from onboarding.adapters.store import PostgresSagaStore
 from onboarding.api import build_router
 from onboarding.consumer import subscribe_commands
+from onboarding.directory.expiry import PauseExpiry
+from onboarding.directory.http import build_directory_router
+from onboarding.directory.service import LocationDirectory
 from onboarding.domain.saga import RetryPolicy
 from onboarding.saga.context import SagaConfig, SagaContext
 from onboarding.saga.scheduler import SagaScheduler
@@ -58,15 +61,19 @@ class Service:
     ctx: SagaContext
     scheduler: SagaScheduler
     lag: LagExporter
+    directory: LocationDirectory
+    pause_expiry: PauseExpiry
 
     async def start(self) -> None:
         await self.broker.start()
         self.scheduler.start()
+        self.pause_expiry.start()
         self.lag.start()
         log.info("onboarding_started", owner=self.scheduler.owner)
 
     async def stop(self) -> None:
         await self.lag.stop()
+        await self.pause_expiry.stop()
         await self.broker.stop()  # no new commands first, then the sagas in flight stop
         await self.scheduler.stop()
         await self.ghl.aclose()
@@ -78,7 +85,8 @@ def build_service(settings: OnboardingSettings, ghl_settings: GhlSettings | None
     # A runner paused inside a transaction must not hold its saga's row past the lease.
     idle_ms = int(settings.lease_s * 1000)
     engine = make_engine(settings.database_url, settings.db_schema, idle_in_transaction_timeout_ms=idle_ms)
-    store = PostgresSagaStore(make_sessionmaker(engine))
+    sessions = make_sessionmaker(engine)
+    store = PostgresSagaStore(sessions)
     redis = make_redis(settings.redis)
     ghl_settings = ghl_settings or GhlSettings()
     client = GhlClient(ghl_settings, redis)
@@ -88,7 +96,9 @@ def build_service(settings: OnboardingSettings, ghl_settings: GhlSettings | None
     scheduler = SagaScheduler(ctx, settings.concurrency, settings.lease_s, settings.scheduler_poll_s)
     subscribe_commands(broker, ctx, settings.consumer_group, settings.kafka, scheduler.wake)
     lag = LagExporter(settings.kafka.bootstrap_servers, [settings.consumer_group], settings.lag_interval_s)
-    return Service(settings, engine, redis, client, broker, ctx, scheduler, lag)
+    directory = LocationDirectory(sessions, events)
+    expiry = PauseExpiry(directory)
+    return Service(settings, engine, redis, client, broker, ctx, scheduler, lag, directory, expiry)
 
 
 def create_app(settings: OnboardingSettings | None = None) -> FastAPI:
@@ -118,4 +128,5 @@ def create_app(settings: OnboardingSettings | None = None) -> FastAPI:
     app.include_router(ops_router(readiness))
     instrument_http(app)
     app.include_router(build_router(service.ctx.store, settings.api_token))
+    app.include_router(build_directory_router(service.directory, settings.api_token))
     return app
