@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadflow_common.cli_errors import check_schema, infra_errors
 from leadflow_common.events.envelope import EventPayload
 from leadflow_common.events.onboarding import RetryOnboarding
+from leadflow_common.topics import ONBOARDING_COMMANDS
 from onboarding import importer
 from onboarding.domain.location import location_key
 from onboarding.domain.saga import SagaStatus
@@ -172,6 +173,58 @@ async def _preflight(settings: OnboardingSettings) -> None:
         await broker.connect()
     finally:
         await broker.stop()
+
+
+dlt = typer.Typer(help="the dead-letter topic of onboarding's commands: list, replay after a fix")
+app.add_typer(dlt, name="dlt")
+TopicOption = Annotated[
+    list[str] | None, typer.Option("--topic", help="original topic (repeat; default: onboarding.commands.v1)")
+]
+FirstOption = Annotated[int, typer.Option("--first", min=0, help="records shown")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=1, help="seconds before stopping")]
+CONSUMED = (ONBOARDING_COMMANDS,)  # what the onboarding consumer group reads
+
+
+@dlt.command("list")
+def dlt_list(
+    topic: TopicOption = None,
+    since: Annotated[str | None, typer.Option(help="dead-lettered since: 2h, 7d or an ISO time")] = None,
+    first: FirstOption = 0,
+    timeout: TimeoutOption = 60.0,
+) -> None:
+    """Dead letters by original topic and error class (count, first, last, a sample message)."""
+    from leadflow_common.kafka import dlt_cli
+    from leadflow_common.settings import KafkaSettings
+
+    dlt_cli.run(SERVICE, lambda: dlt_cli.dlt_list(KafkaSettings(), CONSUMED, topic, since, first, timeout))
+
+
+@dlt.command("replay")
+def dlt_replay(
+    topic: TopicOption = None,
+    error_class: Annotated[str | None, typer.Option(help="e.g. ValueError or builtins.ValueError")] = None,
+    message: Annotated[str | None, typer.Option(help="error message contains (any case)")] = None,
+    since: Annotated[str | None, typer.Option(help="dead-lettered since: 2h, 7d or an ISO time")] = None,
+    until: Annotated[str | None, typer.Option(help="dead-lettered until: 10m or an ISO time")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="report what would be replayed")] = False,
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="ignore what earlier replays with this filter did")
+    ] = False,
+    first: FirstOption = 10,
+    timeout: TimeoutOption = 120.0,
+) -> None:
+    """Re-publish dead letters to their original topic (key, value, headers), once per filter."""
+    from leadflow_common.kafka import dlt_cli
+    from leadflow_common.settings import KafkaSettings
+
+    dlt_cli.run(
+        SERVICE,
+        lambda: dlt_cli.dlt_replay(
+            KafkaSettings(), CONSUMED, topic, error_class=error_class, message_contains=message,
+            since=since, until=until, dry_run=dry_run, from_beginning=from_beginning,
+            allow_compacted=False, keep=first, timeout_s=timeout,
+        ),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

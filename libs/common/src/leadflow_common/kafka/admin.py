@@ -4,6 +4,7 @@ TLS/SASL settings as every other client (``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SA
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -79,5 +80,49 @@ async def describe_cluster(
     await admin.start()
     try:
         return dict(await admin.describe_cluster())
+    finally:
+        await admin.close()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDescription:
+    """A topic as the broker has it: its partition count and its effective configuration."""
+
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+    @property
+    def retention_ms(self) -> int | None:
+        """How long the broker keeps records (``retention.ms``; -1: for ever → None)."""
+        value = int(self.config.get("retention.ms", "-1"))
+        return None if value < 0 else value
+
+    @property
+    def compacted(self) -> bool:
+        return "compact" in self.config.get("cleanup.policy", "delete")
+
+
+async def describe_topics(
+    bootstrap_servers: str, names: Iterable[str], settings: KafkaSettings | None = None
+) -> dict[str, TopicDescription]:
+    """The named topics that exist, with partitions and configuration (missing ones are left out)."""
+    wanted = list(dict.fromkeys(names))
+    admin = _admin(bootstrap_servers, 10_000, settings)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(wanted)
+        found = {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
+        if not found:
+            return {}
+        responses = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, configs=None) for name in found]
+        )
+        configs: dict[str, dict[str, str]] = {}
+        for response in responses:
+            for resource in response.to_object()["resources"]:
+                entries = resource["config_entries"]
+                configs[resource["resource_name"]] = {e["config_names"]: e["config_value"] for e in entries}
+        return {name: TopicDescription(name, n, configs.get(name, {})) for name, n in found.items()}
     finally:
         await admin.close()
