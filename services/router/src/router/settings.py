@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from leadflow_common.settings import ServiceSettings
 from router.domain.open_rank import HoursRule
+from router.domain.policies import TerritoryFallback, TiePolicy
 from router.domain.rules import RoutingPolicy
 from router.domain.scoring import ScoreWeights
 
@@ -47,6 +48,23 @@ class RouterSettings(ServiceSettings):
     tie_miles: float = 1.0
     state_candidate_count: int = 50
     priority_score: float = 80.0
+    tie_policy: TiePolicy = Field(
+        default=TiePolicy.NEAREST, description="nearest | round_robin | weighted_capacity | weighted"
+    )
+    fair_band_miles: float = Field(
+        default=5.0,
+        ge=0,
+        description="the fair tie policies choose among the eligible within this of the nearest",
+    )
+    territory_fallback: TerritoryFallback = Field(
+        default=TerritoryFallback.NEAREST, description="territory owner full or paused: nearest | pool"
+    )
+    returning_enabled: bool = Field(
+        default=False, description="send a returning contact back to its location"
+    )
+    returning_window_days: float = Field(
+        default=90.0, gt=0, description="how long a contact counts as returning"
+    )
 
     source_points: dict[str, float] | None = None
     tag_points: dict[str, float] | None = None
@@ -92,6 +110,10 @@ class RouterSettings(ServiceSettings):
             tie_miles=self.tie_miles,
             state_count=self.state_candidate_count,
             priority_score=self.priority_score,
+            tie_policy=self.tie_policy,
+            fair_band_miles=self.fair_band_miles,
+            territory_fallback=self.territory_fallback,
+            returning_window_days=self.returning_window_days if self.returning_enabled else 0.0,
         )
 
     def score_weights(self) -> ScoreWeights:

@@ -56,3 +56,7 @@ class LocationProfile(EventPayload):
     specialties: list[str] = Field(default_factory=list)
     business_hours: BusinessHours | None = None
     updated_at: datetime | None = None
+    # Zip codes (5 digits) this location owns exclusively: a lead there goes to it first.
+    territory_zips: list[str] = Field(default_factory=list)
+    # Share among equally near locations under the router's `weighted` tie policy (default 1).
+    routing_weight: float = Field(default=1.0, gt=0)

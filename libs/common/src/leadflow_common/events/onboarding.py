@@ -31,6 +31,8 @@ class LocationDraft(BaseModel):
     opening_date: date | None = None
     specialties: list[str] = Field(default_factory=list)
     business_hours: BusinessHours | None = None
+    territory_zips: list[str] = Field(default_factory=list)  # zip codes owned exclusively
+    routing_weight: float = Field(default=1.0, gt=0)  # the router's `weighted` tie policy
 
 
 # Commands (key: franchise code)

@@ -62,6 +62,20 @@ class RedisKeys:
     def counter(self, location_id: str, day: str) -> str:
         return f"{self.base}:cap:{location_id}:{day}"
 
+    @property
+    def territories(self) -> str:
+        """Hash zip → the location owning it (territories), kept with the directory."""
+        return f"{self.base}:territory"
+
+    @property
+    def fair_passes(self) -> str:
+        """Hash location → its pass of the fair tie policies (round robin and the weighted ones)."""
+        return f"{self.base}:fair"
+
+    def contact(self, contact_key: str) -> str:
+        """A contact's last assignment ``<location>|<epoch s>`` (returning leads; TTL = window)."""
+        return f"{self.base}:contact:{contact_key}"
+
     def reservation(self, lead_id: str) -> str:
         return f"{self.base}:lead:{lead_id}"
 

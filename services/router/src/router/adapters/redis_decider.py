@@ -19,15 +19,19 @@ from leadflow_common.kafka.errors import TransientError
 from leadflow_common.redis import AnyRedis, ScriptCall, eval_many
 from router.adapters.keys import RedisKeys
 from router.domain.capacity import DEFAULT_TIMEZONE, local_dates
-from router.domain.geocoding import Geocode, GeocodeMethod
+from router.domain.geocoding import Geocode, GeocodeMethod, normalize_zip
 from router.domain.hours import decode
+from router.domain.lead import Lead
 from router.domain.open_rank import HoursRule, band, hours_note, prefer_open, with_open_state
+from router.domain.policies import TiePolicy
+from router.domain.returning import contact_keys
 from router.domain.rules import UNASSIGNED, Candidate, RouteOutcome, RoutingPolicy, unassigned_reason
 
 SCRIPT = (Path(__file__).with_name("decide.lua")).read_text()
 SWAP = (Path(__file__).with_name("swap.lua")).read_text()
 RELEASE = (Path(__file__).with_name("release.lua")).read_text()
 MAX_TIMEZONE_MISSES = 5
+NOTE_LENGTH = 300  # the decision log's note column
 
 
 Extras = dict[str, tuple[str, str, str]]
@@ -46,12 +50,23 @@ class HoursPolicy:
 
 @dataclass(frozen=True, slots=True)
 class DecideRequest:
-    """One lead of a batch. ``excluded``: locations that already had it (SLA re-route)."""
+    """One lead of a batch. ``excluded``: locations that already had it (SLA re-route);
+    ``zip5``: its zip for the territory rule; ``contacts``: its contact keys for the returning
+    rule (returning.contact_keys). Without them those two rules do not apply."""
 
     lead_id: str
     geo: Geocode
     score: float
     excluded: frozenset[str] = frozenset()
+    zip5: str | None = None
+    contacts: tuple[str, ...] = ()
+
+
+def lead_request(lead: Lead, geo: Geocode, score: float) -> DecideRequest:
+    """The request of a fresh lead: every rule applies (territory by its zip, returning by its
+    e-mail and phone)."""
+    return DecideRequest(lead.lead_id, geo, score, zip5=normalize_zip(lead.postal_code),
+                         contacts=contact_keys(lead.email, lead.phone))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +106,23 @@ def parse_reply(reply: list[Any], routable: bool) -> RouteOutcome:
         location_id, distance, day, rule = _text(reply[1]).split("|")
         return RouteOutcome(rule, location_id, float(distance), day, (), None, replayed=True)
     candidates = parse_candidates(reply[5])
+    note = (_text(reply[6]) or None) if len(reply) > 6 else None
+    policy = (_text(reply[7]) or None) if len(reply) > 7 else None
     if kind == "none":
-        return RouteOutcome(UNASSIGNED, None, None, None, candidates, unassigned_reason(routable, candidates))
-    return RouteOutcome(_text(reply[1]), _text(reply[2]), float(_text(reply[3])), _text(reply[4]), candidates)
+        reason = unassigned_reason(routable, candidates)
+        return RouteOutcome(UNASSIGNED, None, None, None, candidates, reason, route_note=note)
+    if kind == "pool":  # the territory's owner cannot take it and the fallback is the pool
+        return RouteOutcome(UNASSIGNED, None, None, None, candidates, _text(reply[1]), route_note=note)
+    return RouteOutcome(_text(reply[1]), _text(reply[2]), float(_text(reply[3])), _text(reply[4]), candidates,
+                        policy=policy, route_note=note)  # fmt: skip
+
+
+def with_route_note(outcome: RouteOutcome) -> RouteOutcome:
+    """The stored note: what the returning / territory / tie rules did, then the hours rule's."""
+    if not outcome.route_note:
+        return outcome
+    note = "; ".join(n for n in (outcome.route_note, outcome.hours_note) if n)
+    return replace(outcome, hours_note=note[:NOTE_LENGTH])
 
 
 def candidate_extras(reply: list[Any]) -> Extras:
@@ -146,6 +175,9 @@ class RedisDecider:
         # business-hours rule may re-rank (at least the tie window, which holds the chosen one)
         ignore = self._hours.rule == HoursRule.IGNORE
         self._report_band = policy.tie_miles if ignore else max(policy.tie_miles, self._hours.band_miles)
+        if policy.tie_policy != TiePolicy.NEAREST:  # and the fair policies' band (the log shows it)
+            self._report_band = max(self._report_band, policy.fair_band_miles)
+        self._window_s = int(policy.returning_window_days * 86400)
         self._timezones: set[str] = {DEFAULT_TIMEZONE, ""}
         self._dates_cache: dict[str, str] = {}
         self._dates_stamp: tuple[int, int] = (-1, -1)
@@ -166,7 +198,10 @@ class RedisDecider:
         p, k = self._policy, self._keys
         geo = request.geo
         lead_id = request.lead_id if book else ""
-        keys = [k.ready, k.reservation(lead_id), k.geo, k.state_geo(geo.state or "")]
+        keys = [k.ready, k.reservation(lead_id), k.geo, k.state_geo(geo.state or ""), k.territories,
+                k.fair_passes]  # fmt: skip
+        if self._window_s > 0:
+            keys += [k.contact(c) for c in request.contacts]
         args = [
             k.base, lead_id, repr(geo.lon), repr(geo.lat),
             "1" if geo.method == GeocodeMethod.STATE_CENTROID else "0",
@@ -174,12 +209,14 @@ class RedisDecider:
             str(p.state_count), repr(p.limit_ratio(request.score)), repr(p.tie_miles), "1" if book else "0",
             str(self._reservation_ttl_s), str(self._counter_ttl_s), ",".join(sorted(request.excluded)),
             str(p.report_candidates), repr(self._report_band), str(p.max_examined),
+            request.zip5 or "", p.territory_fallback.value, p.tie_policy.value, repr(p.fair_band_miles),
+            str(int(now.timestamp())), str(self._window_s),
         ]  # fmt: skip
         for tz, day in self._dates(now).items():
             args += [tz, day]
         return keys, args
 
-    def _swap_call(self, request: DecideRequest, choice: HoursChoice) -> ScriptCall:
+    def _swap_call(self, request: DecideRequest, choice: HoursChoice, now: datetime) -> ScriptCall:
         picked, booked, k = choice.move_to, choice.kept, self._keys
         assert picked is not None and booked is not None
         assert booked.location_id is not None and booked.capacity_date is not None
@@ -190,17 +227,23 @@ class RedisDecider:
             k.counter(picked.location_id, choice.move_day),
             k.counter(booked.location_id, booked.capacity_date),
         ]
+        if self._window_s > 0:  # the contact goes back to where it was moved, not where it was booked
+            keys += [k.contact(c) for c in request.contacts]
         ratio = repr(self._policy.limit_ratio(request.score))
         ttls = [self._reservation_ttl_s, self._counter_ttl_s]
-        return keys, [booked.location_id, booked.capacity_date, ratio, *ttls, stored]
+        contact_value = f"{picked.location_id}|{int(now.timestamp())}"
+        return keys, [booked.location_id, booked.capacity_date, ratio, *ttls, stored, contact_value,
+                      self._window_s]  # fmt: skip
 
     async def decide(self, lead_id: str, geo: Geocode, score: float, now: datetime, book: bool = True,
-                     excluded: Collection[str] = ()) -> RouteOutcome:  # fmt: skip
+                     excluded: Collection[str] = (), zip5: str | None = None,
+                     contacts: Sequence[str] = ()) -> RouteOutcome:  # fmt: skip
         """Reserve a slot (``book``) or only look (preview). A replay returns the first booking.
 
         ``lead_id`` keys the reservation: an SLA re-route passes ``<lead>#sla<attempt>`` and the
-        locations that already had the lead in ``excluded``."""
-        request = DecideRequest(lead_id, geo, score, frozenset(excluded))
+        locations that already had the lead in ``excluded``. ``zip5`` / ``contacts``: see
+        DecideRequest (a fresh lead: ``lead_request``)."""
+        request = DecideRequest(lead_id, geo, score, frozenset(excluded), zip5, tuple(contacts))
         return (await self._decide_all([request], now, book))[0]
 
     async def decide_many(self, requests: Sequence[DecideRequest], now: datetime) -> list[RouteOutcome]:
@@ -241,12 +284,12 @@ class RedisDecider:
             results[i] = choice.outcome
         moves = [i for i, choice in choices.items() if choice.move_to is not None]
         if book and moves:
-            swaps = [self._swap_call(requests[i], choices[i]) for i in moves]
+            swaps = [self._swap_call(requests[i], choices[i], now) for i in moves]
             for i, answer in zip(moves, await eval_many(self._redis, self._swap, swaps), strict=True):
                 if _text(answer[0]) != "moved":  # the preferred location filled up meanwhile
                     results[i] = choices[i].kept
         assert all(r is not None for r in results)
-        return cast(list[RouteOutcome], results)
+        return [with_route_note(r) for r in cast(list[RouteOutcome], results)]
 
     async def release(self, reservation_id: str, location_id: str, day: str) -> bool:
         """Give back ``location_id``'s slot of ``day`` once per reservation id (SLA re-route)."""

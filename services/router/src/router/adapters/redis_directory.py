@@ -1,5 +1,6 @@
 """The Redis side of the location directory: GEO index of active locations (global and per
-state), profile hashes, zip → locations sets, and the capacity counters."""
+state), profile hashes, zip → locations sets, the territory map (zip → owning location), and the
+capacity counters."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from collections.abc import Iterable
 from datetime import date
 
 from leadflow_common.events.locations import LocationProfile, LocationStatus
+from leadflow_common.logging import get_logger
 from leadflow_common.redis import AnyRedis
 from router.adapters.keys import RedisKeys
 from router.domain.hours import encode
+from router.domain.territory import TerritoryChanges, owned_zips, territory_changes
 from router.profile_hours import from_business_hours
+
+log = get_logger(__name__)
 
 # Counters only ever move up on reconciliation: a live counter is ahead of Postgres (the
 # reservation comes before the commit), so taking the max never loses an in-flight booking.
@@ -40,10 +45,22 @@ class RedisDirectory:
         """Make Redis reflect ``profile``: only active, geocoded locations are searchable."""
         k = self._keys
         location_id = profile.location_id
-        old_state, old_zip = await self._redis.hmget(k.location(location_id), ["state", "zip"])
+        old_state, old_zip, old_terr = await self._redis.hmget(
+            k.location(location_id), ["state", "zip", "terr"]
+        )
         lat, lon = profile.lat, profile.lon
+        # an offboarded location gives its territory up; a paused one keeps it (its leads fall back)
+        zips = owned_zips(profile.territory_zips) if profile.status != LocationStatus.OFFBOARDED else ()
+        old_zips = [z for z in (_text(old_terr) or "").split(",") if z]
+        removed, owned, taken = await self._territory_changes(location_id, old_zips, zips)
+        for zip5, previous in taken:
+            log.warning("territory_conflict", zip=zip5, owner=location_id, previous_owner=previous)
         async with self._redis.pipeline(transaction=True) as pipe:
             self._unindex(pipe, location_id, _text(old_state), _text(old_zip))
+            if removed:
+                pipe.hdel(k.territories, *removed)
+            if owned:
+                pipe.hset(k.territories, mapping=dict.fromkeys(owned, location_id))
             if profile.status == LocationStatus.ACTIVE and lat is not None and lon is not None:
                 point = (lon, lat, location_id)
                 pipe.geoadd(k.geo, point)
@@ -62,6 +79,8 @@ class RedisDirectory:
                     "ghl": profile.ghl_location_id or "",
                     "name": profile.name,
                     "hours": encode(from_business_hours(profile.business_hours)),
+                    "w": repr(profile.routing_weight),
+                    "terr": ",".join(zips),
                 },
             )
             pipe.sadd(k.timezones, profile.timezone)
@@ -70,11 +89,29 @@ class RedisDirectory:
     async def remove(self, location_id: str) -> None:
         """Tombstone: the location leaves the index and its profile hash is deleted."""
         k = self._keys
-        old_state, old_zip = await self._redis.hmget(k.location(location_id), ["state", "zip"])
+        old_state, old_zip, old_terr = await self._redis.hmget(
+            k.location(location_id), ["state", "zip", "terr"]
+        )
+        removed, _, _ = await self._territory_changes(location_id, (_text(old_terr) or "").split(","), ())
         async with self._redis.pipeline(transaction=True) as pipe:
             self._unindex(pipe, location_id, _text(old_state), _text(old_zip))
+            if removed:
+                pipe.hdel(k.territories, *removed)
             pipe.delete(k.location(location_id))
             await pipe.execute()
+
+    async def _territory_changes(
+        self, location_id: str, old: Iterable[str], new: Iterable[str]
+    ) -> TerritoryChanges:
+        zips = sorted({z for z in (*old, *new) if z})
+        if not zips:
+            return [], [], []
+        current = await self._redis.hmget(self._keys.territories, zips)
+        owners = {z: o for z, v in zip(zips, current, strict=True) if (o := _text(v)) is not None}
+        return territory_changes(location_id, old, new, owners)
+
+    async def territory_owner(self, zip5: str) -> str | None:
+        return _text(await self._redis.hget(self._keys.territories, zip5))
 
     def _unindex(self, pipe: object, location_id: str, state: str | None, postal_code: str | None) -> None:
         k = self._keys
@@ -91,8 +128,9 @@ class RedisDirectory:
         await self._redis.set(self._keys.ready, "1")
 
     async def clear_index(self) -> None:
-        """Drop index, profiles and zip sets (not counters or reservations) before a full rebuild."""
-        for pattern in ("geo*", "loc:*", "zip:*"):
+        """Drop index, profiles, zip sets and the territory map (not counters, reservations, fair
+        passes or returning contacts: state, not directory) before a full rebuild."""
+        for pattern in ("geo*", "loc:*", "zip:*", "territory"):
             batch: list[bytes] = []
             async for key in self._redis.scan_iter(match=self._keys.match(pattern), count=1000):
                 batch.append(key)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from router.domain.policies import TerritoryFallback, TiePolicy
+
 ACTIVE = "active"
 SAME_STATE = "same_state"
 UNASSIGNED = "unassigned"
@@ -39,6 +41,13 @@ class RoutingPolicy:
     # locations one decision may look at in all (each costs Redis an HMGET and a GET): past that it
     # ends unassigned, so a dense area full at the end of the day cannot stall Redis
     max_examined: int = 200
+    # how a step chooses among the eligible ones within ``fair_band_miles`` of the nearest
+    # (distribution.py); NEAREST keeps ``tie_miles`` and the most remaining capacity
+    tie_policy: TiePolicy = TiePolicy.NEAREST
+    fair_band_miles: float = 5.0
+    territory_fallback: TerritoryFallback = TerritoryFallback.NEAREST
+    # a contact routed within this many days goes back to the same location (0: rule off)
+    returning_window_days: float = 0.0
 
     def limit_ratio(self, score: float) -> float:
         return 1.0 if score >= self.priority_score else self.threshold
@@ -73,6 +82,10 @@ class RouteOutcome:
     reason: str | None = None
     replayed: bool = False
     hours_note: str | None = None  # what the business-hours rule did, for the decision log
+    # the tie policy that chose (None: the nearest rule, or a rule of its own: territory, returning)
+    policy: str | None = None
+    # what the returning / territory / tie rules did (joined into the stored note with the hours')
+    route_note: str | None = None
 
     @property
     def assigned(self) -> bool:

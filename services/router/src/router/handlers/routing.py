@@ -26,7 +26,7 @@ from leadflow_common.logging import get_logger
 from leadflow_common.topics import LEADS_ASSIGNED
 from router import metrics
 from router.adapters import postgres as pg
-from router.adapters.redis_decider import RedisDecider
+from router.adapters.redis_decider import RedisDecider, lead_request
 from router.domain.decision import RoutingDecision
 from router.domain.geocoding import Gazetteer, geocode
 from router.domain.lead import Lead
@@ -95,7 +95,9 @@ class RoutingHandler:
         geo = geocode(lead, self.gazetteer)
         geocoded = time.perf_counter()
         now = self.clock()
-        outcome = await self.decider.decide(lead.lead_id, geo, score, now)
+        request = lead_request(lead, geo, score)  # its zip (territory) and contact keys (returning)
+        outcome = await self.decider.decide(lead.lead_id, geo, score, now, zip5=request.zip5,
+                                            contacts=request.contacts)  # fmt: skip
         decided = time.perf_counter()
         decision = RoutingDecision(
             lead.lead_id, envelope.event_id, lead.source_location_id, score, geo, outcome, now,

@@ -25,7 +25,7 @@ from leadflow_common.topics import LEADS_ASSIGNED
 from router import metrics
 from router.adapters import batch_store
 from router.adapters.location_cache import LocationCache
-from router.adapters.redis_decider import DecideRequest
+from router.adapters.redis_decider import lead_request
 from router.domain.decision import RoutingDecision
 from router.domain.geocoding import geocode
 from router.domain.lead import Lead
@@ -162,7 +162,7 @@ class BatchRouting:
         for a in arrivals:
             score = score_lead(a.lead, r.weights)
             geo = geocode(a.lead, r.gazetteer)
-            requests.append(DecideRequest(a.lead.lead_id, geo, score))
+            requests.append(lead_request(a.lead, geo, score))
             geos.append(geo)
             scores.append(score)
         outcomes = await r.decider.decide_many(requests, now)
