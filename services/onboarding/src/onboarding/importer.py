@@ -49,11 +49,16 @@ async def validate_file(
     csv_file = read_csv(path)
     engine = make_engine(settings.database_url, settings.db_schema, pool_size=1)
     try:
-        names, codes = await PostgresSagaStore(make_sessionmaker(engine)).known()
+        store = PostgresSagaStore(make_sessionmaker(engine))
+        names, codes = await store.known()
+        # every zip a live (not offboarded) location owns: a row claiming one is refused
+        territories = [(z, loc.location_id) for loc in await store.list_locations(None, 100_000)
+                       if loc.status != SagaStatus.OFFBOARDED for z in loc.draft.territory_zips]  # fmt: skip
     finally:
         await engine.dispose()
     live = await live_sub_accounts(settings, ghl or GhlSettings())
-    return validate_rows(csv_file.headers, csv_file.rows, known_from(names, codes, live), adopt=adopt)
+    known = known_from(names, codes, live, territories)
+    return validate_rows(csv_file.headers, csv_file.rows, known, adopt=adopt)
 
 
 def command_for(row: ValidRow) -> EventPayload:

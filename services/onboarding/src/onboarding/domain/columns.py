@@ -31,6 +31,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("specialties", "Specialties", False),
     Column("hours", "Hours", False),
     Column("closed_dates", "Closed Dates", False),
+    Column("territory_zips", "Territory Zips", False),  # ';'-separated zips owned exclusively
+    Column("routing_weight", "Routing Weight", False),  # share under the router's `weighted` policy
 )
 GHL_ID_COLUMN = Column("ghl_location_id", "GHL Location Id", True)
 

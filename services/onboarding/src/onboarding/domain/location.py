@@ -83,4 +83,6 @@ def to_profile(location: Location, now: datetime, default_timezone: str) -> Loca
         specialties=draft.specialties,
         business_hours=draft.business_hours,
         updated_at=now,
+        territory_zips=draft.territory_zips,
+        routing_weight=draft.routing_weight,
     )

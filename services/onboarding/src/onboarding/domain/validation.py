@@ -36,6 +36,7 @@ class KnownLocations:
     names: frozenset[str] = frozenset()
     codes: frozenset[str] = frozenset()
     ghl_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name key -> live GHL ids
+    territories: Mapping[str, str] = field(default_factory=dict)  # zip -> franchise code owning it
 
 
 @dataclass
@@ -92,6 +93,33 @@ class _RowParser:
             return None
 
 
+def territory_zips(value: str) -> list[str]:
+    """A 'Territory Zips' cell: zips separated by ';' (or ',' / spaces), each an existing US zip,
+    stored as its 5 digits (ZIP+4 names the same territory), sorted and without repeats."""
+    zips: set[str] = set()
+    for part in value.replace(",", ";").replace(" ", ";").split(";"):
+        if part.strip():
+            zips.add(fields.postal_code(part, None)[:5])
+    return sorted(zips)
+
+
+def routing_weight(value: str) -> float:
+    try:
+        weight = float(value)
+    except ValueError:
+        raise fields.FieldError(f"routing weight {value!r} is not a number") from None
+    if not 0 < weight <= 1000:
+        raise fields.FieldError(f"routing weight {value!r} must be above 0 and at most 1000")
+    return weight
+
+
+def territory_overlaps(code: str, zips: Iterable[str], owners: Mapping[str, str]) -> list[str]:
+    """One message per zip of ``code``'s territory that another location owns, naming both owners
+    (``owners``: zip → owner, e.g. the franchise code, or "FIT-0001 (row 3)")."""
+    return [f"zip {z} is claimed by {code} but already owned by {owners[z]}"
+            for z in zips if z in owners and owners[z] != code]  # fmt: skip
+
+
 _CHECKS: dict[str, Callable[[str], Any]] = {
     "email": fields.email,
     "manager_email": fields.email,
@@ -103,6 +131,8 @@ _CHECKS: dict[str, Callable[[str], Any]] = {
     "opening_date": fields.opening_date,
     "website": fields.website,
     "specialties": fields.specialties,
+    "territory_zips": territory_zips,
+    "routing_weight": routing_weight,
 }
 
 
@@ -138,6 +168,7 @@ def validate_rows(
         report.errors.append(RowError(HEADER_ROW, column.header, "required column is missing"))
     seen_names: dict[str, int] = {}
     seen_codes: dict[str, int] = {}
+    claimed: dict[str, str] = {}  # zip -> "CODE (row n)" of the rows above
     for index, values in enumerate(rows, start=HEADER_ROW + 1):
         if not any((v or "").strip() for v in values.values()):
             continue  # blank line
@@ -166,6 +197,14 @@ def validate_rows(
             elif code in known.codes:
                 report.errors.append(RowError(index, "Franchise Code", f"{code} is already onboarded"))
             seen_codes.setdefault(code, index)
+        zips = parser.clean.get("territory_zips", [])
+        if code and zips:
+            for message in territory_overlaps(code, zips, known.territories) or territory_overlaps(
+                code, zips, claimed
+            ):
+                report.errors.append(RowError(index, "Territory Zips", message))
+            for z in zips:
+                claimed.setdefault(z, f"{code} (row {index})")
         if not parser.errors:
             ghl_id = parser.clean.pop("ghl_location_id", None)
             report.valid.append(ValidRow(index, LocationDraft(**parser.clean), ghl_id))
@@ -189,12 +228,19 @@ def _check_ghl_name(
 
 
 def known_from(
-    names: Iterable[str], codes: Iterable[str], ghl: Iterable[tuple[str, str]] = ()
+    names: Iterable[str],
+    codes: Iterable[str],
+    ghl: Iterable[tuple[str, str]] = (),
+    territories: Iterable[tuple[str, str]] = (),
 ) -> KnownLocations:
-    """``ghl``: (name, id) of every live sub-account of the agency."""
+    """``ghl``: (name, id) of every live sub-account of the agency; ``territories``: (zip, franchise
+    code) of every zip a known (not offboarded) location owns."""
     ghl_names: dict[str, tuple[str, ...]] = {}
     for name, ghl_id in ghl:
         ghl_names[_name_key(name)] = (*ghl_names.get(_name_key(name), ()), ghl_id)
     return KnownLocations(
-        frozenset(_name_key(n) for n in names), frozenset(c.upper() for c in codes), ghl_names
+        frozenset(_name_key(n) for n in names),
+        frozenset(c.upper() for c in codes),
+        ghl_names,
+        {z: c.upper() for z, c in territories},
     )
