@@ -29,6 +29,12 @@ class KafkaSettings(BaseSettings):
     batch_max_records: int = Field(default=500, ge=1, description="records per poll of a consumer")
     poll_timeout_ms: int = Field(default=500, ge=1, description="longest wait of an empty poll")
     max_poll_interval_ms: int = Field(default=300_000, description="a consumer silent this long leaves")
+    handling_budget_share: float = Field(
+        default=0.5, gt=0, lt=1, description="share of max_poll_interval_ms one batch may take (retries too)"
+    )
+    pause_max_s: float = Field(
+        default=180.0, gt=0, description="longest pause of a partition whose records must wait (backoff cap)"
+    )
     client_id_prefix: str = "leadflow"
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None

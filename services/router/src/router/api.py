@@ -111,3 +111,12 @@ async def location_capacity(location_id: str, svc: Services) -> dict[str, Any]:
         "remaining_below_threshold": max(0.0, threshold * cap - reserved),
         "utilization": reserved / cap if cap else None,
     }
+
+
+@api.get("/sync/status")
+async def sync_status(svc: Services) -> dict[str, Any]:
+    """The GHL sync of this replica: sub-accounts whose credentials GHL refuses (their syncs wait,
+    paused; /readyz stays up, it is not this pod's fault) and how long they have been blocked."""
+    if svc.sync is None:
+        return {"enabled": False, "auth_blocked": []}
+    return {"enabled": True, "auth_blocked": [b.as_dict() for b in svc.sync.auth.blocked()]}

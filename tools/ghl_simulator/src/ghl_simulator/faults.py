@@ -34,6 +34,13 @@ class FaultConfig(BaseModel):
         default_factory=list, description="apply the request, then drop the connection before answering"
     )
     fail_snapshot_pushes: bool = False
+    revoked_locations: list[str] = Field(
+        default_factory=list,
+        description="refuse every call made with a token of these sub-accounts (revoked access, "
+        "a rotated or uninstalled app) with ``revoked_status`` until cleared; exchanging a new "
+        "token still works, using it does not",
+    )
+    revoked_status: int = Field(default=401, description="401 (token rejected) or 403 (no access)")
 
 
 class Action(Enum):
@@ -59,6 +66,12 @@ class Faults:
 
     def in_storm(self, now: float) -> bool:
         return now < self.storm_until and self.rng.random() < self.config.storm_rate
+
+    def revoked(self, location_id: str | None) -> int | None:
+        """The status refusing a location token of ``location_id``, if its access is revoked."""
+        if location_id is not None and location_id in self.config.revoked_locations:
+            return self.config.revoked_status
+        return None
 
     def decide(self, method: str, path: str) -> tuple[Action, int]:
         """After the rate limit: a failing endpoint, a random 5xx, or a crash."""

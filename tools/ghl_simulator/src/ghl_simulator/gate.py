@@ -63,6 +63,12 @@ class Gate:
             log("", 401, "unauthorized")
             await _reply(send, 401, error_body(401, "Invalid JWT"))
             return
+        revoked = sim.faults.revoked(principal.location_id)
+        if revoked is not None:  # before the rate limit, like GHL's auth check
+            log(principal.location_id or "", revoked, "revoked")
+            message = "Invalid JWT" if revoked == 401 else "The token does not have access to this location"
+            await _reply(send, revoked, error_body(revoked, message))
+            return
         scope.setdefault("state", {})["principal"] = principal
         query = parse_qs(scope.get("query_string", b"").decode())
         resource = resource_of(path, query, principal)

@@ -3,6 +3,7 @@
 from leadflow_common.ghl.client import GhlClient
 from leadflow_common.ghl.errors import (
     GhlAuthError,
+    GhlCredentialsUnavailable,
     GhlError,
     GhlNotFound,
     GhlQuotaExhausted,
@@ -31,6 +32,7 @@ __all__ = [
     "GhlAuthError",
     "GhlClient",
     "GhlContact",
+    "GhlCredentialsUnavailable",
     "GhlError",
     "GhlLocation",
     "GhlNotFound",

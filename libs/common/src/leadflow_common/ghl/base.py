@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from leadflow_common.ghl.errors import GhlAuthError
+from leadflow_common.ghl.errors import GhlAuthError, GhlCredentialsUnavailable
 from leadflow_common.ghl.pools import PooledTransport
 from leadflow_common.ghl.ratelimit import RedisRateLimiter
 from leadflow_common.ghl.settings import GhlSettings
@@ -41,16 +41,22 @@ class GhlClientBase:
         return await self._transport.send(call)
 
     async def _location(self, location_id: str, method: str, path: str, endpoint: str, **kw: Any) -> Any:
-        """A call with the location's token; a rejected (expired/revoked) token is renewed once."""
-        token = await self._tokens.get(location_id)
+        """A call with the location's token; a rejected (expired/revoked) token is renewed once.
+        Refused again, or no token to be had: GhlCredentialsUnavailable for this location."""
         try:
-            return await self._transport.send(Call(method, path, endpoint, location_id, token, **kw))
-        except GhlAuthError as exc:
-            if exc.status != 401:
-                raise
-            await self._tokens.invalidate(location_id)
             token = await self._tokens.get(location_id)
-            return await self._transport.send(Call(method, path, endpoint, location_id, token, **kw))
+            try:
+                return await self._transport.send(Call(method, path, endpoint, location_id, token, **kw))
+            except GhlAuthError as exc:
+                if exc.status != 401:
+                    raise
+                await self._tokens.invalidate(location_id)
+                token = await self._tokens.get(location_id)
+                return await self._transport.send(Call(method, path, endpoint, location_id, token, **kw))
+        except GhlCredentialsUnavailable:
+            raise
+        except GhlAuthError as exc:
+            raise GhlCredentialsUnavailable.of(location_id, exc) from exc
 
     async def _fetch_location_token(self, location_id: str) -> tuple[str, int]:
         form = {"companyId": self.settings.company_id, "locationId": location_id}

@@ -8,12 +8,18 @@ background. One batch is in flight at a time, so per-partition (per-key) order h
 rebalance waits for the in-flight batch, commits what it applied and lets the partitions go:
 nothing is committed past what was applied, and a partition that moved is read again by its
 new owner from its last commit (effects are idempotent).
+
+A batch, retries included, takes at most ``budget_s`` (a share of ``max_poll_interval_ms``), so the
+member always polls in time; a partition whose records must wait (a dependency down, revoked
+credentials) is rewound and paused with a growing backoff while the loop keeps polling, then
+resumed and read again (docs/decisions/0010-bounded-handling-and-partition-pause.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,6 +27,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import ConsumerStoppedError, KafkaError
 
+from leadflow_common.kafka.budget import Budget, PauseBackoff, PollSize, handling_budget_s
 from leadflow_common.kafka.committer import OffsetCommitter
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
@@ -37,6 +44,9 @@ class BatchResult:
 
     next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     rewinds: dict[TopicPartition, int] = field(default_factory=dict)
+    # rewound partitions whose records must wait: paused for these seconds (None: the backoff)
+    pauses: dict[TopicPartition, float | None] = field(default_factory=dict)
+    over_budget: bool = False  # the batch's time ran out: poll fewer records next time
     count: int = 0
 
     def done(self, record: ConsumedRecord) -> None:
@@ -55,7 +65,7 @@ class BatchResult:
 # Work done on a batch as soon as it is polled (decoding): one value per record, handed to
 # ``ApplyBatch`` with the records.
 Prepare = Callable[[list[ConsumedRecord]], list[Any]]
-ApplyBatch = Callable[[list[ConsumedRecord], list[Any]], Awaitable[BatchResult]]
+ApplyBatch = Callable[[list[ConsumedRecord], list[Any], Budget], Awaitable[BatchResult]]
 Polled = tuple[list[ConsumedRecord], list[Any]]  # records and their prepared values
 
 
@@ -81,6 +91,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._owner.release(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._owner.assignments += 1
         log.info("partitions_assigned", group=self._owner.group_id, partitions=len(assigned))
 
 
@@ -120,6 +131,16 @@ class BatchConsumer:
             **settings.security_options(),
             **consumer_options,
         }
+        # One batch, retries included, never outlasts the poll interval (kafka/budget.py).
+        self.budget_s = handling_budget_s(
+            self._options["max_poll_interval_ms"], settings.handling_budget_share
+        )
+        self._poll_size = PollSize(self._max_records)
+        self._backoff: PauseBackoff[TopicPartition] = PauseBackoff(
+            settings.retry_backoff_s, settings.pause_max_s
+        )
+        self._paused: dict[TopicPartition, float] = {}  # partition -> when to resume (monotonic)
+        self.assignments = 0  # partition assignments received: one per rebalance this member saw
         self._inflight = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer
@@ -152,13 +173,39 @@ class BatchConsumer:
         async with self._inflight:
             await self._committer.flush()
             self._committer.forget(revoked)
+            for tp in revoked:  # a partition assigned again starts unpaused (aiokafka's state too)
+                self._paused.pop(tp, None)
+                self._backoff.reset(tp)
+
+    @property
+    def paused(self) -> dict[TopicPartition, float]:
+        """Partitions paused now, and when each is resumed (monotonic seconds)."""
+        return dict(self._paused)
+
+    def _resume_due(self) -> float:
+        """Resume the partitions whose pause is over; the seconds until the next one is due."""
+        now = time.monotonic()
+        due = [tp for tp, at in self._paused.items() if at <= now]
+        if due:
+            owned = self._consumer.assignment()
+            self._consumer.resume(*(tp for tp in due if tp in owned))
+            for tp in due:
+                del self._paused[tp]
+            log.info(
+                "partitions_resumed",
+                group=self.group_id,
+                partitions=[f"{t.topic}:{t.partition}" for t in due],
+            )
+        return min((at - now for at in self._paused.values()), default=float("inf"))
 
     async def _fetch(self) -> Polled | None:
         """The next poll, converted and prepared; None once the consumer is stopped."""
+        # A paused partition is not fetched, but the poll goes on: it is what keeps the member in
+        # its group (aiokafka measures max_poll_interval_ms between getmany calls).
+        next_resume_ms = self._resume_due() * 1000
+        timeout_ms = int(max(min(self._settings.poll_timeout_ms, next_resume_ms), 1))
         try:
-            polled = await self._consumer.getmany(
-                timeout_ms=self._settings.poll_timeout_ms, max_records=self._max_records
-            )
+            polled = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._poll_size.current)
         except ConsumerStoppedError:
             return None
         except KafkaError as exc:
@@ -189,7 +236,32 @@ class BatchConsumer:
             if len(keep) < len(records):
                 records, prepared = [records[i] for i in keep], [prepared[i] for i in keep]
             with consume_span(self.group_id, records):
-                result = await self._apply(records, prepared)
+                result = await self._apply(records, prepared, Budget.start(self.budget_s))
             for tp, offset in result.rewinds.items():
                 self._consumer.seek(tp, offset)
+            self._pause(result.pauses)
+            for tp in result.next_offsets.keys() - result.pauses.keys():
+                self._backoff.reset(tp)
+            self._resize(result)
             self._committer.mark(result.next_offsets, result.count)
+
+    def _pause(self, pauses: dict[TopicPartition, float | None]) -> None:
+        """Rewound partitions whose records must wait stop being fetched for a while; the
+        consumer keeps polling the others (and the paused ones keep their assignment)."""
+        if not pauses:
+            return
+        now = time.monotonic()
+        for tp, after_s in pauses.items():
+            wait_s = self._backoff.next(tp) if after_s is None else max(after_s, 0.0)
+            self._paused[tp] = now + wait_s
+            log.warning("partition_paused", group=self.group_id, topic=tp.topic, partition=tp.partition,
+                        pause_s=round(wait_s, 3), failures=self._backoff.failures(tp))  # fmt: skip
+        self._consumer.pause(*pauses)
+
+    def _resize(self, result: BatchResult) -> None:
+        before = self._poll_size.current
+        if result.over_budget:
+            after = self._poll_size.over_budget()
+            log.warning("batch_over_budget", group=self.group_id, budget_s=self.budget_s, max_records=after)
+        elif not result.rewinds and before < self._poll_size.ceiling:
+            self._poll_size.fitted()

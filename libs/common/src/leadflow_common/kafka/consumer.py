@@ -10,9 +10,15 @@ to the batch a poll returned:
 - ``UnknownEventType`` → counted as skipped, done;
 - permanent error (bad contract) → DLT at once, then done;
 - transient error (a dependency is down) → retried in-process with exponential backoff and
-  jitter; still failing → the partition is rewound so the record is read again later;
+  jitter; still failing → the partition is rewound and paused for a backoff (polling goes on),
+  then the record is read again;
+- ``RetryLater`` (retrying now is pointless, e.g. revoked credentials) → no in-process retry:
+  rewound and paused at once, never dead-lettered;
 - any other error (a bug) → retried like a transient one, then dead-lettered;
-- a DLT write that fails → the record is not done: its partition is rewound.
+- a DLT write that fails → the record is not done: its partition is rewound and paused;
+- the whole batch, retries included, fits in a budget (a share of ``max_poll_interval_ms``): each
+  attempt is cut off when the budget ends (a transient failure), so the member is never dropped
+  from its group for not polling (docs/decisions/0010-bounded-handling-and-partition-pause.md).
 """
 
 from __future__ import annotations
@@ -34,12 +40,14 @@ from tenacity import (
     stop_after_attempt,
     wait_random_exponential,
 )
+from tenacity.stop import stop_base
 
 from leadflow_common.events.envelope import Envelope, UnknownEventType, decode_envelope
 from leadflow_common.kafka.batch_consumer import BatchConsumer, BatchResult
 from leadflow_common.kafka.batch_consumer import consumed as consumed_record
+from leadflow_common.kafka.budget import Budget
 from leadflow_common.kafka.dead_letter import ConsumedRecord, publish_dead_letter
-from leadflow_common.kafka.errors import PermanentError, is_permanent, is_transient
+from leadflow_common.kafka.errors import PermanentError, RetryLater, is_permanent, is_transient
 from leadflow_common.logging import get_logger
 from leadflow_common.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
 from leadflow_common.settings import KafkaSettings
@@ -105,8 +113,22 @@ def _decoded(value: T | Undecodable) -> T:
 
 class Outcome(enum.Enum):
     DONE = "done"  # applied, skipped or dead-lettered: the offset may be committed
-    RETRY_LATER = "retry_later"  # a dependency stays down: rewind and read it again
+    RETRY_LATER = "retry_later"  # a dependency stays down: rewind, pause and read it again
     FAILED = "failed"  # a batch failed for another reason: split it
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one handler call (with its retries) came to."""
+
+    outcome: Outcome
+    after_s: float | None = None  # RETRY_LATER: the pause the handler asked for (None: backoff)
+    waiting: frozenset[tuple[str, int, int]] | None = None  # RETRY_LATER: only these records wait
+    over_budget: bool = False  # the batch's time ran out (poll fewer records next time)
+
+
+DONE = Verdict(Outcome.DONE)
+FAILED = Verdict(Outcome.FAILED)
 
 
 def _count(records: list[ConsumedRecord], group: str, outcome: str) -> None:
@@ -117,8 +139,20 @@ def _count(records: list[ConsumedRecord], group: str, outcome: str) -> None:
         MESSAGES_HANDLED.labels(topic, group, outcome).inc(n)
 
 
+class stop_past_budget(stop_base):  # noqa: N801  (named like tenacity's stops)
+    """Stop retrying when the wait before the next attempt would leave no time for it."""
+
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return not self._budget.fits(retry_state.upcoming_sleep)
+
+
 class ReliableRunner:
-    """Applies the retry / dead-letter policy around one handler call."""
+    """Applies the retry / dead-letter policy around one handler call, within the batch's budget:
+    each attempt is cut off (``asyncio.timeout``) when the budget ends, which counts as a transient
+    failure, and no retry starts that its backoff would push past the budget."""
 
     def __init__(self, broker: KafkaBroker, group: str, settings: KafkaSettings) -> None:
         self._broker = broker
@@ -126,16 +160,22 @@ class ReliableRunner:
         self._settings = settings
 
     async def run(
-        self, records: list[ConsumedRecord], call: Callable[[], Awaitable[None]], *, split: bool
-    ) -> Outcome:
+        self,
+        records: list[ConsumedRecord],
+        call: Callable[[], Awaitable[None]],
+        *,
+        split: bool,
+        budget: Budget,
+    ) -> Verdict:
         """``split``: a non-transient failure returns FAILED (the caller splits the batch)
         instead of retrying and dead-lettering ``records``."""
         attempts = self._settings.transient_retries
         topic = records[0].topic
         started = time.perf_counter()
+        tried = 0
 
         def retried(exc: BaseException) -> bool:
-            if isinstance(exc, UnknownEventType) or is_permanent(exc):
+            if isinstance(exc, UnknownEventType | RetryLater) or is_permanent(exc):
                 return False
             return is_transient(exc) or not split
 
@@ -144,35 +184,47 @@ class ReliableRunner:
             error = state.outcome.exception() if state.outcome else None
             log.warning("handler_retry", topic=topic, attempt=state.attempt_number, error=repr(error))
 
+        async def bounded() -> None:
+            nonlocal tried
+            tried += 1
+            async with asyncio.timeout(budget.remaining()):
+                await call()
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(attempts + 1),
+            stop=stop_after_attempt(attempts + 1) | stop_past_budget(budget),
             wait=wait_random_exponential(multiplier=self._settings.retry_backoff_s, max=BACKOFF_CAP_S),
             retry=retry_if_exception(retried),
             before_sleep=before_sleep,
             reraise=True,
         )
         try:
-            await retrying(call)
+            await retrying(bounded)
         except UnknownEventType as exc:
             log.info("unknown_event_type_skipped", topic=topic, event_type=str(exc))
             _count(records, self._group, "skipped")
-            return Outcome.DONE
+            return DONE
+        except RetryLater as exc:  # the handler knows retrying now is pointless: pause, never DLT
+            log.warning("handler_retry_later", topic=topic, error=repr(exc), after_s=exc.after_s)
+            _count(records, self._group, "nacked")
+            return Verdict(Outcome.RETRY_LATER, exc.after_s, exc.records, budget.expired)
         except Exception as exc:
             if split and not is_transient(exc):
                 log.warning("batch_failed_splitting", error=repr(exc), size=len(records))
-                return Outcome.FAILED
-            if is_transient(exc):  # still failing after the retries: read it again later
-                log.warning("transient_error_rewind", topic=topic, error=repr(exc))
+                return FAILED
+            cut_short = budget.expired and tried <= attempts
+            if is_transient(exc) or cut_short:  # still failing (or out of time): read it again later
+                log.warning(
+                    "transient_error_rewind", topic=topic, error=repr(exc), over_budget=budget.expired
+                )
                 _count(records, self._group, "nacked")
-                await asyncio.sleep(backoff_delay(attempts, self._settings.retry_backoff_s))
-                return Outcome.RETRY_LATER
+                return Verdict(Outcome.RETRY_LATER, over_budget=budget.expired)
             return await self._dead_letter(records, exc)  # permanent, or a bug that kept failing
         finally:
             HANDLER_SECONDS.labels(topic, self._group).observe(time.perf_counter() - started)
         _count(records, self._group, "ok")
-        return Outcome.DONE
+        return DONE
 
-    async def _dead_letter(self, records: list[ConsumedRecord], exc: BaseException) -> Outcome:
+    async def _dead_letter(self, records: list[ConsumedRecord], exc: BaseException) -> Verdict:
         offsets = [r.offset for r in records]
         log.error("dead_lettered", topic=records[0].topic, error=repr(exc), offsets=offsets)
         try:
@@ -182,11 +234,32 @@ class ReliableRunner:
             # Not written to the DLT means not done: the record is read again, never skipped.
             log.error("dead_letter_failed", topic=records[0].topic, error=repr(dlt_exc))
             _count(records, self._group, "nacked")
-            s = self._settings
-            await asyncio.sleep(backoff_delay(s.transient_retries, s.retry_backoff_s))
-            return Outcome.RETRY_LATER
+            return Verdict(Outcome.RETRY_LATER)
         _count(records, self._group, "dead_lettered")
-        return Outcome.DONE
+        return DONE
+
+
+def _wait(result: BatchResult, verdict: Verdict, records: list[ConsumedRecord]) -> BatchResult:
+    """``records`` (in order) were not all applied: rewind and pause the partitions holding the
+    records that wait (all of them unless the verdict names some); every record before a
+    partition's first waiting one counts as done (others of the batch were applied)."""
+    waiting = verdict.waiting
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        if tp not in first and (
+            waiting is None or (record.topic, record.partition, record.offset) in waiting
+        ):
+            first[tp] = record.offset
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        if tp in first and record.offset >= first[tp]:
+            continue
+        result.done(record)
+    result.rewinds.update(first)
+    result.pauses.update(dict.fromkeys(first, verdict.after_s))
+    result.over_budget = result.over_budget or verdict.over_budget
+    return result
 
 
 class RecordByRecord(Generic[T]):
@@ -198,15 +271,24 @@ class RecordByRecord(Generic[T]):
         self._runner = runner
         self._handler = handler
 
-    async def apply(self, records: list[ConsumedRecord], decoded: list[T | Undecodable]) -> BatchResult:
+    async def apply(
+        self, records: list[ConsumedRecord], decoded: list[T | Undecodable], budget: Budget
+    ) -> BatchResult:
         result = BatchResult()
         for record, one in zip(records, decoded, strict=True):
+            if budget.expired:  # nothing failed, time is up: the rest is read on the next poll
+                result.stop_at(record, records)
+                result.over_budget = True
+                return result
 
             async def call(r: ConsumedRecord = record, d: T | Undecodable = one) -> None:
                 await self._handler([(r, _decoded(d))])
 
-            if await self._runner.run([record], call, split=False) is not Outcome.DONE:
-                result.stop_at(record, records)
+            verdict = await self._runner.run([record], call, split=False, budget=budget)
+            if verdict.outcome is not Outcome.DONE:
+                result.stop_at(record, records)  # later records of every partition: read again
+                result.pauses[TopicPartition(record.topic, record.partition)] = verdict.after_s
+                result.over_budget = verdict.over_budget
                 return result
             result.done(record)
         return result
@@ -222,24 +304,25 @@ class WholeBatch(Generic[T]):
         self._handler = handler
         self._each = RecordByRecord(runner, handler)
 
-    async def apply(self, records: list[ConsumedRecord], decoded: list[T | Undecodable]) -> BatchResult:
+    async def apply(
+        self, records: list[ConsumedRecord], decoded: list[T | Undecodable], budget: Budget
+    ) -> BatchResult:
         batch = [(r, d) for r, d in zip(records, decoded, strict=True) if not isinstance(d, Undecodable)]
         if len(batch) < len(records):
-            return await self._each.apply(records, decoded)
+            return await self._each.apply(records, decoded, budget)
 
         async def call() -> None:
             await self._handler(batch)
 
-        outcome = await self._runner.run(records, call, split=len(records) > 1)
-        if outcome is Outcome.FAILED:
-            return await self._each.apply(records, decoded)
+        verdict = await self._runner.run(records, call, split=len(records) > 1, budget=budget)
+        if verdict.outcome is Outcome.FAILED:
+            return await self._each.apply(records, decoded, budget)
         result = BatchResult()
-        if outcome is Outcome.DONE:
+        if verdict.outcome is Outcome.DONE:
             for record in records:
                 result.done(record)
-        else:
-            result.stop_at(records[0], records)
-        return result
+            return result
+        return _wait(result, verdict, records)
 
 
 def subscribe_decoded_batches(
@@ -306,7 +389,9 @@ __all__ = [
     "Outcome",
     "RecordHandler",
     "ReliableRunner",
+    "RetryLater",
     "TopicPartition",
+    "Verdict",
     "consumed_record",
     "decode_record",
     "subscribe_batches",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import orjson
 from pydantic import ValidationError
@@ -14,6 +15,26 @@ class PermanentError(Exception):
 
 class TransientError(Exception):
     """A dependency is unavailable; the same message may succeed later: retry it."""
+
+
+class RetryLater(TransientError):
+    """Retrying now cannot help (credentials revoked, a dependency down for minutes): do not retry
+    in process; rewind and pause the partitions for ``after_s`` (None: the consumer's backoff),
+    keep polling, then read the records again. Never dead-lettered.
+
+    ``records``: the records that must wait (as ``(topic, partition, offset)``); None means the
+    whole batch. Their partitions are rewound to the first of them and paused; every other
+    partition of the batch counts as applied."""
+
+    def __init__(
+        self,
+        message: str,
+        after_s: float | None = None,
+        records: Iterable[tuple[str, int, int]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.after_s = after_s
+        self.records = frozenset(records) if records is not None else None
 
 
 def _transient_types() -> tuple[type[BaseException], ...]:

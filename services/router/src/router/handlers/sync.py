@@ -2,7 +2,9 @@
 
 Off the routing hot path: a slow or failing GHL never delays the next decision; a failure is
 retried by the consumer policy (transient: backoff and re-read; the lag shows it) and the
-assignment itself is already durable.
+assignment itself is already durable. A sub-account whose credentials GHL refuses (401/403 after
+a token rotation or an uninstall) is not a bad lead: its leads wait on paused partitions, the
+block is alerted (``sync_auth``) and they are synced once the credentials work again.
 
 ``handle_batch`` is the production path: per batch one read of assignments and syncs, the GHL
 calls of every lead at once (the shared limiter paces each sub-account; calls on different
@@ -17,7 +19,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from leadflow_common.db import transaction
 from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.leads import LeadAssigned, LeadSynced
+from leadflow_common.ghl import GhlCredentialsUnavailable
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
 from leadflow_common.telemetry import continue_trace, traceparent_context
@@ -34,7 +37,8 @@ from router.adapters import postgres as pg
 from router.adapters import sync_store
 from router.handlers.events import EVENT_NAMESPACE, synced_event_id
 from router.handlers.ports import ContactCopy, LeadSync, Publisher
-from router.handlers.sync_errors import FailedLead, raise_for_failures, sync_error
+from router.handlers.sync_auth import AuthBlocks
+from router.handlers.sync_errors import FailedLead, blocked_locations, raise_for_failures, sync_error
 from router.handlers.sync_plan import SyncRow, plan_syncs
 
 log = get_logger(__name__)
@@ -49,6 +53,7 @@ class SyncHandler:
     reassigned_tag: str = "sla-reassigned"
     reassigned_rule: str = "sla_reassign"
     tag_source: bool = True  # tag the source contact (the one call on the intake sub-account)
+    auth: AuthBlocks = field(default_factory=AuthBlocks)  # sub-accounts whose credentials GHL refuses
 
     async def handle_batch(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
         assigned = [
@@ -97,9 +102,27 @@ class SyncHandler:
             failed=len(failed), read_ms=round(read_s * 1000, 1), ghl_ms=round(ghl_s * 1000, 1),
             total_ms=round((time.perf_counter() - started) * 1000, 1),
         )  # fmt: skip
+        self.auth.working({loc for e, _ in applied for loc in self._reached(e)})
         if failed:
             metrics.SYNCS.labels("failed").inc(len(failed))
-            raise_for_failures(failed, total=len(plan.apply))
+            for location_id, leads in blocked_locations(failed).items():
+                metrics.SYNCS.labels("waiting_credentials").inc(len(leads))
+                self.auth.refused(location_id, leads[0].error, len(leads))
+            failed_ids = {f.lead_id for f in failed}
+            waiting = [
+                (r.topic, r.partition, r.offset)
+                for r, envelope in batch
+                if envelope is not None and envelope.payload.get("lead_id") in failed_ids
+            ]
+            raise_for_failures(failed, total=len(plan.apply), waiting=waiting)
+
+    def _reached(self, assigned: LeadAssigned) -> tuple[str, ...]:
+        """The sub-accounts a successful copy called, whose credentials therefore work: the
+        location's, and the intake's when the copy read or tagged the source contact."""
+        target = (assigned.ghl_location_id,) if assigned.ghl_location_id else ()
+        calls_source = self.tag_source or assigned.contact is None
+        source = (assigned.source_location_id,) if calls_source and assigned.source_location_id else ()
+        return target + source
 
     async def _copy(self, assigned: LeadAssigned, trace: str | None = None) -> SyncRow:
         """One lead's GHL calls, in the lead's own trace (its event's traceparent) when traced."""
@@ -185,6 +208,8 @@ class SyncHandler:
             )
         except Exception as exc:
             metrics.SYNCS.labels("failed").inc()
+            if isinstance(exc, GhlCredentialsUnavailable):
+                self.auth.refused(exc.location_id, exc, 1)
             typed = sync_error(assigned.lead_id, exc)
             if typed is exc:
                 raise
@@ -196,6 +221,7 @@ class SyncHandler:
             "location_contact_id": contact_id,
             "synced_at": datetime.now(UTC),
         }
+        self.auth.working({assigned.ghl_location_id, assigned.source_location_id})
         async with transaction(self.sessions) as session:
             await pg.save_sync(session, values)
             stored = await pg.sync_record(session, assigned.lead_id)

@@ -1,0 +1,54 @@
+"""Refused GHL credentials: the failed leads wait (RetryLater, never a dead letter), the block is
+a gauge that is set once and removed when the sub-account answers again."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import REGISTRY
+
+from leadflow_common.ghl import GhlAuthError, GhlCredentialsUnavailable, GhlNotFound, GhlServerError
+from leadflow_common.kafka.errors import RetryLater, is_permanent, is_transient
+from router.handlers.sync_auth import AuthBlocks
+from router.handlers.sync_errors import CredentialsUnavailable, FailedLead, raise_for_failures, sync_error
+
+
+def refused(location_id: str, status: int = 401) -> GhlCredentialsUnavailable:
+    return GhlCredentialsUnavailable.of(location_id, GhlAuthError("Invalid JWT", status, "contacts.upsert"))
+
+
+def gauge(location_id: str) -> float | None:
+    return REGISTRY.get_sample_value("leadflow_ghl_auth_blocked", {"location_id": location_id})
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_wait_instead_of_being_rejected(status: int) -> None:
+    typed = sync_error("lead1", refused("LOC-A", status))
+    assert isinstance(typed, CredentialsUnavailable) and isinstance(typed, RetryLater)
+    assert is_transient(typed) and not is_permanent(typed)
+    assert typed.location_ids == ("LOC-A",)
+
+
+def test_a_refusal_makes_every_failed_lead_wait_even_next_to_rejections() -> None:
+    failed = [
+        FailedLead("a", refused("LOC-A")),
+        FailedLead("b", GhlNotFound("no such location", 404)),
+        FailedLead("c", GhlServerError("503", 503)),
+    ]
+    waiting = [("leads", 0, 5), ("leads", 2, 9)]
+    with pytest.raises(CredentialsUnavailable) as raised:
+        raise_for_failures(failed, total=10, waiting=waiting)
+    assert raised.value.records == frozenset(waiting)
+    assert raised.value.after_s is None  # the consumer's backoff paces the retries
+
+
+def test_the_block_is_a_gauge_set_once_and_removed_when_calls_work_again() -> None:
+    now = [1000.0]
+    blocks = AuthBlocks(clock=lambda: now[0])
+    blocks.refused("LOCgauge01", refused("LOCgauge01"), leads=3)
+    now[0] += 30
+    block = blocks.refused("LOCgauge01", refused("LOCgauge01"), leads=1)
+    assert gauge("LOCgauge01") == 1.0
+    assert (block.since, block.last_seen, block.refusals) == (1000.0, 1030.0, 2)
+    assert [b.location_id for b in blocks.blocked()] == ["LOCgauge01"]
+    blocks.working(["LOCother", "LOCgauge01"])
+    assert gauge("LOCgauge01") is None and blocks.blocked() == []
