@@ -80,7 +80,7 @@ def test_every_workload_may_reach_what_it_needs(tree: str) -> None:
         "ingest": {"kafka", "redis"},
         "router": {"kafka", "redis", "postgres", "ghl"},
         "onboarding": {"kafka", "redis", "postgres", "ghl"},
-        "analytics": {"kafka", "redis", "postgres"},
+        "analytics": {"kafka", "redis", "postgres", "router-api", "onboarding-api"},
         "kafka-topics": {"kafka"},
         "router-migrate": {"postgres"},
         "onboarding-migrate": {"postgres"},
@@ -88,7 +88,14 @@ def test_every_workload_may_reach_what_it_needs(tree: str) -> None:
     }
     infra = of_kind(objects, "ConfigMap")["leadflow-infra"]["data"]
     kafka_port = int(infra["KAFKA_BOOTSTRAP_SERVERS"].split(",")[0].rsplit(":", 1)[1])
-    ports = {"kafka": kafka_port, "redis": 6379, "postgres": 5432, "ghl": 443}
+    ports = {
+        "kafka": kafka_port,
+        "redis": 6379,
+        "postgres": 5432,
+        "ghl": 443,
+        "router-api": 8002,
+        "onboarding-api": 8003,
+    }
     policies = of_kind(objects, "NetworkPolicy").values()
     for pod, labels in _pods(objects).items():
         allowed = {
@@ -112,3 +119,22 @@ def test_ingest_admits_only_the_ingress_controller_namespace(tree: str) -> None:
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}}}
     ]
     assert not any("ipBlock" in peer for peer in peers)
+
+
+@pytest.mark.parametrize("tree", sorted(TREES))
+def test_the_dashboard_views_reach_router_and_onboarding(tree: str) -> None:
+    """Analytics asks the router (pool) and onboarding (progress) at the URLs it is given, and
+    their policies admit it: same namespace, analytics pods only."""
+    objects = render(tree)
+    config = of_kind(objects, "ConfigMap")["analytics-config"]["data"]
+    services = of_kind(objects, "Service")
+    for name, variable in (("router", "ANALYTICS_ROUTER_URL"), ("onboarding", "ANALYTICS_ONBOARDING_URL")):
+        port = next(p["port"] for p in services[name]["spec"]["ports"] if p["name"] == "http")
+        assert config[variable] == f"http://{name}:{port}"
+    policy = of_kind(objects, "NetworkPolicy")["internal-apis-from-analytics"]["spec"]
+    assert policy["ingress"][0]["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "analytics"}}}
+    ]
+    for service in ("router", "onboarding"):
+        assert selector_matches(policy["podSelector"], {"app.kubernetes.io/name": service})
+    assert not selector_matches(policy["podSelector"], {"app.kubernetes.io/name": "ingest"})

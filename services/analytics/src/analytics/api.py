@@ -11,7 +11,7 @@ from analytics.adapters.cache import ResponseCache
 from analytics.adapters.queries import AnalyticsQueries
 from analytics.paging import PageSnapshots
 from analytics.reports import Reports
-from analytics.schemas import LocationMetrics, OverviewResponse, PerformancePage
+from analytics.schemas import Facets, LocationMetrics, OverviewResponse, PerformancePage
 from leadflow_common.http import bearer_guard
 
 
@@ -52,6 +52,15 @@ def build_router(queries: AnalyticsQueries, cache: ResponseCache, token: str) ->
             return page.model_dump(mode="json")
 
         return json(await cache.get_or_compute(key, compute))
+
+    @router.get("/locations/facets", response_model=None, responses={200: {"model": Facets}})
+    async def facets() -> Response:
+        """The regions, states and statuses the location filters can take."""
+
+        async def compute() -> object:
+            return await queries.facets()
+
+        return json(await cache.get_or_compute("facets", compute))
 
     @router.get(
         "/locations/{location_id}/metrics", response_model=None, responses={200: {"model": LocationMetrics}}

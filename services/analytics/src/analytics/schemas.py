@@ -121,3 +121,9 @@ class OverviewResponse(BaseModel):
     events_applied: int
     newest_event_at: datetime | None
     freshness_seconds: float | None
+
+
+class Facets(BaseModel):
+    region: list[str]
+    state: list[str]
+    status: list[str]

@@ -38,5 +38,22 @@ class AnalyticsSettings(ServiceSettings):
         default=True,
         description="whole UTC days from location_utc_daily; false: hourly rows only (bench baseline)",
     )
+    # the dashboard's pool and onboarding views ask these services on the operator's behalf (the
+    # page only holds the analytics token); unset = those views say they are not configured
+    router_url: str = Field(default="", description="router API base URL for the dashboard's pool view")
+    router_api_token: SecretStr = Field(default=SecretStr(""), description="bearer token of the router API")
+    onboarding_url: str = Field(
+        default="", description="onboarding API base URL for the dashboard's onboarding view"
+    )
+    onboarding_api_token: SecretStr = Field(
+        default=SecretStr(""), description="bearer token of the onboarding API"
+    )
     lag_interval_s: float = 15.0
     page_size_max: int = 200
+    # processed_events pruning: leadflow_common.pruning, docs/decisions/dead-letter-replay-and-pruning.md
+    processed_events_retention_h: float | None = Field(
+        default=None, gt=0, description="prune dedup rows older than this; unset: topics' retention + margin"
+    )
+    processed_events_retention_margin_h: float = Field(default=24.0, ge=0, description="above the topics'")
+    processed_events_prune_interval_s: float = Field(default=3600.0, gt=0, description="between two runs")
+    processed_events_prune_batch: int = Field(default=5000, ge=1, description="rows per DELETE statement")

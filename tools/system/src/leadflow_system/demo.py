@@ -157,7 +157,7 @@ async def print_summary(system: LocalSystem, counts: dict[str, int], outcome: Ro
                 f"{float(item.get('conversion_rate') or 0):.0%}",
             )
         console.print(top)
-    console.print(f"dashboard: {system.url('analytics')}/dashboard  (token: {API_TOKEN})")
+    console.print(f"dashboard: {system.url('analytics')}/dashboard#token={API_TOKEN}")
     console.print(
         f"APIs: analytics {system.url('analytics')}/docs · router {system.url('router')}/docs · "
         f"onboarding {system.url('onboarding')}/docs · ingest {system.url('ingest')}/docs · "

@@ -65,6 +65,11 @@ class LocalSystem:
             "ANALYTICS_API_TOKEN": API_TOKEN,
             "ONBOARDING_API_TOKEN": API_TOKEN,
             "ROUTER_API_TOKEN": API_TOKEN,
+            # the dashboard's pool and onboarding views
+            "ANALYTICS_ROUTER_URL": self.url("router"),
+            "ANALYTICS_ROUTER_API_TOKEN": API_TOKEN,
+            "ANALYTICS_ONBOARDING_URL": self.url("onboarding"),
+            "ANALYTICS_ONBOARDING_API_TOKEN": API_TOKEN,
         }
         for name in SERVICES:
             env[f"{name.upper()}_HTTP_PORT"] = str(self.ports[name])

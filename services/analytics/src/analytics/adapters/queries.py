@@ -61,6 +61,8 @@ _UNASSIGNED = (
     "SELECT coalesce(sum(unassigned), 0) FROM location_hourly"
     " WHERE location_id = $1 AND hour_utc >= $2 AND hour_utc < $3"
 )
+# the values the dashboard's filters offer (one row per distinct combination; a franchise has few)
+_FACETS = "SELECT DISTINCT region, state, status FROM location_status"
 _FRESHNESS = "SELECT coalesce(sum(events_applied), 0), max(newest_event_at) FROM projection_progress"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -117,6 +119,11 @@ class AnalyticsQueries:
     async def unassigned(self, start: datetime, end: datetime) -> float:
         rows = await self._pool.fetch(_UNASSIGNED, UNASSIGNED, start, end)
         return float(rows[0][0] or 0.0)
+
+    async def facets(self) -> dict[str, list[str]]:
+        """Distinct values of each filterable column, sorted, nulls left out."""
+        rows = await self._pool.fetch(_FACETS)
+        return {c: sorted({r[c] for r in rows if r[c] is not None}) for c in FILTERABLE}
 
     async def freshness(self) -> Freshness:
         rows = await self._pool.fetch(_FRESHNESS)
