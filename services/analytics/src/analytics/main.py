@@ -19,9 +19,9 @@ from analytics.adapters.read_pool import ReadPool
 from analytics.api import build_router
 from analytics.consumer import subscribe_projector
 from analytics.dashboard import dashboard_router
-from analytics.ops_views import Upstream, UpstreamViews, ops_views_router
 from analytics.domain.performance import UnknownMetric
 from analytics.handlers import BatchProjector
+from analytics.ops_views import Upstream, UpstreamViews, ops_views_router
 from analytics.paging import BadCursor
 from analytics.reports import LocationNotFound
 from analytics.settings import AnalyticsSettings
