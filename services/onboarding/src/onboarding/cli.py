@@ -18,6 +18,7 @@ from leadflow_common.events.envelope import EventPayload
 from leadflow_common.events.onboarding import RetryOnboarding
 from leadflow_common.topics import ONBOARDING_COMMANDS
 from onboarding import importer
+from onboarding.directory.cli import location_app
 from onboarding.domain.location import location_key
 from onboarding.domain.saga import SagaStatus
 from onboarding.report import print_locations, print_report
@@ -26,6 +27,7 @@ from onboarding.settings import OnboardingSettings
 app = typer.Typer(
     help="Onboard franchise locations into GoHighLevel.", no_args_is_help=True, pretty_exceptions_enable=False
 )
+app.add_typer(location_app, name="location")
 console = Console()
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE = "onboarding"

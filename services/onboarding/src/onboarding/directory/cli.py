@@ -21,6 +21,7 @@ from leadflow_common.cli_errors import infra_errors
 from leadflow_common.db import make_engine, make_sessionmaker
 from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.publisher import EventPublisher
+from leadflow_common.logging import configure_logging
 from onboarding.adapters.events import KafkaEventSink
 from onboarding.csv_source import read_csv
 from onboarding.directory import render
@@ -39,6 +40,12 @@ console = Console()
 err = Console(stderr=True)
 OPTION_OF = {"daily_capacity": "--capacity", "hours": "--hours", "closed_dates": "--closed-dates",
              "status": "--status", "until": "--until", "body": "options"}  # fmt: skip
+
+
+@location_app.callback()
+def _quiet_logs() -> None:
+    """The service's log lines go to stderr and only from warnings up: stdout is the answer."""
+    configure_logging(SERVICE, "WARNING", json=False)
 
 
 def default_actor() -> str:

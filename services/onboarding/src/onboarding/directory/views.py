@@ -27,7 +27,9 @@ class LocationSettings(BaseModel):
     location_id: str
     name: str
     status: str
+    city: str
     state: str
+    postal_code: str
     region: str | None
     ghl_location_id: str | None
     daily_capacity: int
@@ -100,7 +102,9 @@ def settings_view(location: Location, pause: Pause | None) -> LocationSettings:
         location_id=location.location_id,
         name=draft.name,
         status=location.status.value,
+        city=draft.city,
         state=draft.state,
+        postal_code=draft.postal_code,
         region=draft.region,
         ghl_location_id=location.ghl_location_id,
         daily_capacity=draft.daily_capacity,
