@@ -85,6 +85,33 @@ def simulate(
     typer.echo(format_report(report))
 
 
+@app.command()
+def reconcile(
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit (else every interval)")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list and report; publish nothing")] = False,
+) -> None:
+    """Route intake contacts whose webhook never came: list them in GHL, publish the undecided."""
+    import orjson
+
+    from leadflow_common.ghl import GhlSettings
+    from leadflow_common.logging import configure_logging
+    from router.reconcile_worker import run_forever, standalone, summary
+
+    async def main() -> None:
+        settings = RouterSettings()
+        configure_logging("router", settings.telemetry.log_level, settings.telemetry.log_json)
+        await check_schema(settings.database_url, settings.db_schema, SERVICE, MIGRATIONS)
+        async with standalone(settings, GhlSettings()) as reconciler:
+            if once or dry_run:
+                reports = await reconciler.run_once(dry_run=dry_run)
+                typer.echo(orjson.dumps(summary(reports), option=orjson.OPT_INDENT_2).decode())
+            else:
+                await run_forever(reconciler, settings.contact_reconcile_interval_s)
+
+    with infra_errors(SERVICE):
+        asyncio.run(main())
+
+
 dlt = typer.Typer(help="the dead-letter topics of the router's consumers: list, replay after a fix")
 app.add_typer(dlt, name="dlt")
 TopicOption = Annotated[

@@ -20,6 +20,7 @@ from leadflow_common.runtime import freeze_startup_heap
 from leadflow_common.telemetry import setup_tracing
 from router.api import api
 from router.consumer import subscribe
+from router.reconcile_worker import InProcess, in_process
 from router.services import RouterServices, build_services
 from router.settings import DIRECTORY_GROUP, ROUTING_GROUP, SYNC_GROUP, RouterSettings
 
@@ -76,6 +77,12 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
     ]
     if svc.sla is not None:
         tasks.append(asyncio.create_task(every(settings.sla_poll_interval_s, "sla", svc.sla.run_once)))
+    reconcile = svc.extras.get("contact_reconcile")
+    if isinstance(reconcile, InProcess):  # leads whose webhook GHL never sent
+        job = reconcile.reconciler.run_once
+        tasks.append(
+            asyncio.create_task(every(settings.contact_reconcile_interval_s, "contact-reconcile", job))
+        )
     readiness.started = True
     log.info("router_started", groups=groups)
     try:
@@ -87,6 +94,8 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
         await asyncio.gather(*tasks, return_exceptions=True)
         await lag.stop()
         await svc.broker.stop()
+        if isinstance(reconcile, InProcess):
+            await reconcile.aclose()
         await svc.aclose()
 
 
@@ -95,6 +104,7 @@ def create_app(settings: RouterSettings | None = None, ghl_settings: GhlSettings
     configure_logging("router", settings.telemetry.log_level, settings.telemetry.log_json)
     setup_tracing("router", settings.telemetry.exporter)
     svc = build_services(settings, ghl_settings)
+    svc.extras["contact_reconcile"] = in_process(svc, ghl_settings)
     readiness = readiness_for(svc)
 
     @contextlib.asynccontextmanager

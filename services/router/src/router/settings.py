@@ -81,6 +81,27 @@ class RouterSettings(ServiceSettings):
         default=True, description="tag the source contact <prefix>:<location> (one intake call per lead)"
     )
 
+    contact_reconcile_enabled: bool = Field(
+        default=True, description="list recent intake contacts in GHL and route those without a decision"
+    )
+    contact_reconcile_interval_s: float = Field(default=300.0, gt=0, description="time between two runs")
+    contact_reconcile_overlap_s: float = Field(
+        default=900.0, ge=0, description="each window starts this long before the watermark"
+    )
+    contact_reconcile_settle_s: float = Field(
+        default=120.0, ge=0, description="contacts younger than this are left to their webhook"
+    )
+    contact_reconcile_initial_lookback_s: float = Field(
+        default=3600.0, ge=0, description="window of the first run of an intake account (no watermark)"
+    )
+    contact_reconcile_page_size: int = Field(default=100, ge=1, le=500, description="contacts per GHL call")
+    contact_reconcile_max_pages: int = Field(
+        default=50, ge=1, description="GHL calls per intake account and run; the rest waits for the next"
+    )
+    contact_reconcile_lease_s: float = Field(
+        default=120.0, gt=0, description="how long a replica owns an intake account's run without progress"
+    )
+
     hours_rule: HoursRule = Field(default=HoursRule.PREFER_OPEN, description="prefer_open | ignore")
     hours_band_miles: float = Field(default=5.0, ge=0, description="distance band the hours rule re-ranks in")
     sla_enabled: bool = Field(default=True, description="start SLA timers and run the SLA worker")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from ghl_simulator import admin
+from ghl_simulator import admin, inbound
 from ghl_simulator.errors import GhlHttpError, on_ghl_error, on_validation_error
 from ghl_simulator.gate import Gate
-from ghl_simulator.routes import contacts, locations, oauth, setup
+from ghl_simulator.routes import contacts, locations, oauth, search, setup
 from ghl_simulator.settings import SimSettings
 from ghl_simulator.sim import Sim
 from leadflow_common.http import Readiness, ops_router
@@ -18,9 +18,10 @@ def create_app(settings: SimSettings | None = None) -> FastAPI:
     sim = Sim(settings or SimSettings())
     app = FastAPI(title="GoHighLevel API v2 simulator", version="2021-07-28")
     app.state.sim = sim
-    for module in (locations, setup, oauth, contacts):
+    for module in (locations, setup, oauth, search, contacts):
         app.include_router(module.router)
     app.include_router(admin.router)
+    app.include_router(inbound.router)
     readiness = Readiness({})  # in-memory only: ready as soon as it serves
     readiness.started = True
     app.include_router(ops_router(readiness))

@@ -1,4 +1,5 @@
-"""Fault injection chosen through the admin API: latency, 5xx rate, 429 storms, failing endpoints, crashes."""
+"""Fault injection chosen through the admin API: latency, 5xx rate, 429 storms, failing endpoints, crashes,
+and webhooks GHL never sends."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ class FaultConfig(BaseModel):
         "token still works, using it does not",
     )
     revoked_status: int = Field(default=401, description="401 (token rejected) or 403 (no access)")
+    drop_webhooks: int = Field(
+        default=0, ge=0, description="the next N contacts created get no webhook at all (GHL never sends it)"
+    )
+    drop_webhook_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="share of webhooks never sent")
 
 
 class Action(Enum):
@@ -54,11 +59,20 @@ class Action(Enum):
 class Faults:
     config: FaultConfig = field(default_factory=FaultConfig)
     storm_until: float = 0.0
+    webhooks_to_drop: int = 0
     rng: random.Random = field(default_factory=random.Random)
 
     def configure(self, config: FaultConfig) -> None:
         self.config = config
         self.storm_until = time.time() + config.storm_seconds if config.storm_seconds > 0 else 0.0
+        self.webhooks_to_drop = config.drop_webhooks
+
+    def drop_webhook(self) -> bool:
+        """Whether the webhook of an event that just happened is never sent (consumes the count)."""
+        if self.webhooks_to_drop > 0:
+            self.webhooks_to_drop -= 1
+            return True
+        return bool(self.config.drop_webhook_rate and self.rng.random() < self.config.drop_webhook_rate)
 
     def latency_s(self) -> float:
         jitter = self.rng.uniform(0, self.config.latency_jitter_ms) if self.config.latency_jitter_ms else 0.0

@@ -29,5 +29,8 @@ class SimSettings(BaseSettings):
     auto_install_app: bool = Field(default=True, description="install the app on every new location")
     webhook_retry_interval_s: float = Field(default=600.0, description="GHL retries a 429 ~10 min later")
     webhook_max_retries: int = 6
+    webhook_url: str | None = Field(
+        default=None, description="the app's webhook URL: where contacts created by forms are announced"
+    )
     request_log_size: int = 100_000
     log_level: str = "WARNING"

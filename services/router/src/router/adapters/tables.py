@@ -118,3 +118,14 @@ sla_outbox = Table(
     Column("published_at", DateTime(timezone=True)),
     Index("sla_outbox_unpublished", "created_at", postgresql_where=text("published_at IS NULL")),
 )
+
+# The contact reconciler's progress per intake sub-account, and which replica runs it now.
+contact_reconcile = Table(
+    "contact_reconcile",
+    metadata,
+    Column("intake_location_id", String(64), primary_key=True),
+    Column("reconciled_until", DateTime(timezone=True)),
+    Column("lease_owner", String(200)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
