@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, func, text
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, text
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -98,13 +98,45 @@ async def claim_events(
     return {row[0] for row in (await session.execute(stmt)).all()}
 
 
-async def prune_processed_events(
-    session: AsyncSession, table: Table, older_than: timedelta = timedelta(days=14)
+PRUNE_BATCH_ROWS = 5_000
+
+
+async def prune_processed_events_batch(
+    session: AsyncSession, table: Table, cutoff: datetime, limit: int = PRUNE_BATCH_ROWS
 ) -> int:
-    """Delete dedup rows older than the longest redelivery window."""
-    cutoff = datetime.now(UTC) - older_than
-    result = await session.execute(delete(table).where(table.c.processed_at < cutoff))
+    """Delete at most ``limit`` dedup rows processed before ``cutoff``; returns how many.
+
+    One bounded statement (rows chosen by ``ctid``, a TID scan) so a prune holds its row locks for
+    one small batch only; SKIP LOCKED lets replicas pruning at the same time take different rows."""
+    stmt = text(
+        f"DELETE FROM {table.name} WHERE ctid = ANY(ARRAY("  # a table of the code, no input
+        f"SELECT ctid FROM {table.name} WHERE processed_at < :cutoff LIMIT :limit FOR UPDATE SKIP LOCKED))"
+    )
+    result = await session.execute(stmt, {"cutoff": cutoff, "limit": limit})
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def prune_processed_events(
+    sessions: async_sessionmaker[AsyncSession],
+    table: Table,
+    older_than: timedelta,
+    batch_size: int = PRUNE_BATCH_ROWS,
+    max_batches: int = 1_000,
+) -> tuple[int, int]:
+    """Delete the dedup rows older than ``older_than`` in batches, each in its own transaction;
+    stops after ``max_batches`` (the next run goes on). Returns (rows deleted, batches run).
+
+    ``older_than`` must cover the longest redelivery window (see leadflow_common.pruning)."""
+    cutoff = datetime.now(UTC) - older_than
+    deleted = batches = 0
+    while batches < max_batches:
+        async with transaction(sessions) as session:
+            n = await prune_processed_events_batch(session, table, cutoff, batch_size)
+        batches += 1
+        deleted += n
+        if n < batch_size:
+            break
+    return deleted, batches
 
 
 async def ping(engine: AsyncEngine) -> None:

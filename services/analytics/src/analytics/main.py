@@ -16,8 +16,9 @@ from analytics.adapters.cache import ResponseCache
 from analytics.adapters.projections import ProjectionStore
 from analytics.adapters.queries import AnalyticsQueries
 from analytics.adapters.read_pool import ReadPool
+from analytics.adapters.tables import processed_events
 from analytics.api import build_router
-from analytics.consumer import subscribe_projector
+from analytics.consumer import CONSUMED_TOPICS, subscribe_projector
 from analytics.dashboard import dashboard_router
 from analytics.domain.performance import UnknownMetric
 from analytics.handlers import BatchProjector
@@ -31,6 +32,7 @@ from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
 from leadflow_common.logging import configure_logging, get_logger
+from leadflow_common.pruning import ProcessedEventsPruner
 from leadflow_common.redis import make_redis, redis_ready
 from leadflow_common.runtime import freeze_startup_heap
 from leadflow_common.telemetry import setup_tracing
@@ -66,6 +68,8 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.telemetry.log_level, settings.telemetry.log_json)
     setup_tracing(settings.service_name, settings.telemetry.exporter)
     service = build_service(settings)
+    sessions = make_sessionmaker(service.engine)
+    pruner = ProcessedEventsPruner("analytics", sessions, processed_events, CONSUMED_TOPICS, settings)
     readiness = Readiness(
         {
             "postgres": lambda: ping(service.engine),
@@ -78,6 +82,8 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.consume:  # refuses to start with a retention below the topics' own
+            await pruner.start()
         await reads.start()
         await service.broker.start()
         if settings.consume:
@@ -91,6 +97,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
             yield
         finally:
             readiness.draining = True
+            await pruner.stop()
             await lag.stop()
             await service.broker.stop()
             await reads.close()

@@ -20,11 +20,14 @@ from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
 from leadflow_common.kafka.publisher import EventPublisher
 from leadflow_common.logging import configure_logging, get_logger
+from leadflow_common.pruning import ProcessedEventsPruner
 from leadflow_common.redis import make_redis, redis_ready
 from leadflow_common.telemetry import setup_tracing
+from leadflow_common.topics import ONBOARDING_COMMANDS
 from onboarding.adapters.events import KafkaEventSink
 from onboarding.adapters.ghl import GhlAdapter
 from onboarding.adapters.store import PostgresSagaStore
+from onboarding.adapters.tables import processed_events
 from onboarding.api import build_router
 from onboarding.consumer import subscribe_commands
 from onboarding.directory.expiry import PauseExpiry
@@ -106,6 +109,8 @@ def create_app(settings: OnboardingSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.telemetry.log_level, settings.telemetry.log_json)
     setup_tracing(settings.service_name, settings.telemetry.exporter)
     service = build_service(settings)
+    sessions = make_sessionmaker(service.engine)
+    pruner = ProcessedEventsPruner("onboarding", sessions, processed_events, (ONBOARDING_COMMANDS,), settings)
     readiness = Readiness(
         {
             "kafka": partial(kafka_ready, service.broker),
@@ -116,12 +121,14 @@ def create_app(settings: OnboardingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await pruner.start()  # refuses to start with a retention below the topics' own
         await service.start()
         readiness.started = True
         try:
             yield
         finally:
             readiness.draining = True
+            await pruner.stop()
             await service.stop()
 
     app = FastAPI(title="leadflow onboarding", lifespan=lifespan)

@@ -31,3 +31,10 @@ class OnboardingSettings(ServiceSettings):
     lease_s: float = Field(default=30.0, description="a crashed replica's sagas are resumed after this")
     scheduler_poll_s: float = 2.0
     lag_interval_s: float = 15.0
+    # processed_events pruning: leadflow_common.pruning, docs/decisions/dead-letter-replay-and-pruning.md
+    processed_events_retention_h: float | None = Field(
+        default=None, gt=0, description="prune dedup rows older than this; unset: topics' retention + margin"
+    )
+    processed_events_retention_margin_h: float = Field(default=24.0, ge=0, description="above the topics'")
+    processed_events_prune_interval_s: float = Field(default=3600.0, gt=0, description="between two runs")
+    processed_events_prune_batch: int = Field(default=5000, ge=1, description="rows per DELETE statement")

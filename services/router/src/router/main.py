@@ -15,9 +15,12 @@ from leadflow_common.http import Readiness, instrument_http, ops_router
 from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
 from leadflow_common.logging import configure_logging, get_logger
+from leadflow_common.pruning import ProcessedEventsPruner
 from leadflow_common.redis import redis_ready
 from leadflow_common.runtime import freeze_startup_heap
 from leadflow_common.telemetry import setup_tracing
+from leadflow_common.topics import GHL_EVENTS
+from router.adapters.tables import processed_events
 from router.api import api
 from router.consumer import subscribe
 from router.reconcile_worker import InProcess, in_process
@@ -56,6 +59,9 @@ def readiness_for(svc: RouterServices) -> Readiness:
 @contextlib.asynccontextmanager
 async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[None]:
     settings = svc.settings
+    # the routing group's dedup rows; refuses to start with a retention below the topics' own
+    pruner = ProcessedEventsPruner("router", svc.sessions, processed_events, (GHL_EVENTS,), settings)
+    await pruner.start()
     if not await svc.directory.ensure_loaded():
         await svc.directory.reconcile()
     await svc.decider.refresh_timezones()
@@ -94,6 +100,7 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
         await asyncio.gather(*tasks, return_exceptions=True)
         await lag.stop()
         await svc.broker.stop()
+        await pruner.stop()
         if isinstance(reconcile, InProcess):
             await reconcile.aclose()
         await svc.aclose()

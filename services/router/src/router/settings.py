@@ -111,6 +111,13 @@ class RouterSettings(ServiceSettings):
     sla_poll_interval_s: float = Field(default=5.0, gt=0)
     sla_batch_size: int = Field(default=20, gt=0)
     sla_tag: str = Field(default="sla-reassigned", description="tag put on a re-routed source contact")
+    # processed_events pruning: leadflow_common.pruning, docs/decisions/dead-letter-replay-and-pruning.md
+    processed_events_retention_h: float | None = Field(
+        default=None, gt=0, description="prune dedup rows older than this; unset: topics' retention + margin"
+    )
+    processed_events_retention_margin_h: float = Field(default=24.0, ge=0, description="above the topics'")
+    processed_events_prune_interval_s: float = Field(default=3600.0, gt=0, description="between two runs")
+    processed_events_prune_batch: int = Field(default=5000, ge=1, description="rows per DELETE statement")
 
     @model_validator(mode="after")
     def _routes_something_in_production(self) -> RouterSettings:

@@ -84,6 +84,9 @@ async def describe_cluster(
         await admin.close()
 
 
+UNKNOWN_TOPIC = 3  # UNKNOWN_TOPIC_OR_PARTITION
+
+
 @dataclass(frozen=True, slots=True)
 class TopicDescription:
     """A topic as the broker has it: its partition count and its effective configuration."""
@@ -112,7 +115,8 @@ async def describe_topics(
     await admin.start()
     try:
         described = await admin.describe_topics(wanted)
-        found = {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
+        # a topic created a moment ago answers LEADER_NOT_AVAILABLE for a while: it exists all the same
+        found = {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] != UNKNOWN_TOPIC}
         if not found:
             return {}
         responses = await admin.describe_configs(
