@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadflow_common.kafka.dlt_cli import parse_when, replay_lines
+from leadflow_common.kafka.dlt_cli import list_lines, parse_when, replay_lines
 from leadflow_common.kafka.dlt_records import (
     REPLAYED_FROM,
     DeadLetter,
@@ -132,3 +132,14 @@ def test_compacted_topics_left_out_by_default_and_refused_when_named() -> None:
     assert replayable(consumed, allow_compacted=True, named=True) == consumed
     with pytest.raises(ReplayError, match=r"locations\.v1 is compacted"):
         replayable(consumed, allow_compacted=False, named=True)
+
+
+def test_list_shows_the_first_records_only_when_asked() -> None:
+    summary = Summary(keep=0)
+    summary.add(dead())
+    assert len(list_lines(ScanResult(summary, topics=["ghl.events.v1"]))) == 3  # head, table header, 1 row
+    shown = Summary(keep=1)
+    shown.add(dead())
+    lines = list_lines(ScanResult(shown, topics=["ghl.events.v1"]))
+    assert lines[0] == "1 dead letter(s) in the DLTs of ghl.events.v1"
+    assert lines[-2] == "first 1:" and "from=ns.ghl.events.v1/3/41" in lines[-1]

@@ -84,7 +84,9 @@ def _incomplete(result: ScanResult) -> list[str]:
 
 def list_lines(result: ScanResult) -> list[str]:
     head = f"{result.selected.total} dead letter(s) in the DLTs of {', '.join(result.topics)}"
-    return [head, *summary_lines(result.selected), *_incomplete(result)]
+    first = result.selected.first
+    records = [f"first {len(first)}:", *record_lines(result.selected)] if first else []
+    return [head, *summary_lines(result.selected), *records, *_incomplete(result)]
 
 
 def replay_lines(result: ScanResult) -> list[str]:
