@@ -215,7 +215,9 @@ def dlt_replay(
     first: FirstOption = 10,
     timeout: TimeoutOption = 120.0,
 ) -> None:
-    """Re-publish dead letters to their original topic (key, value, headers), once per filter."""
+    """Re-publish dead letters to their original topic (key, value, headers), once per filter.
+
+    Commands carry no event-id dedup: a replayed old UpdateLocation applies again. Dry-run first."""
     from leadflow_common.kafka import dlt_cli
     from leadflow_common.settings import KafkaSettings
 
