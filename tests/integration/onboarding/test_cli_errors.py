@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from alembic.script import ScriptDirectory
 
-from leadflow_common.migrations import upgrade
+from leadflow_common.migrations import alembic_config, upgrade
 from tests.integration.onboarding.support import SAMPLES, cli_env
 from tests.support.ghl import GhlSim, free_port
 from tests.support.infra import REPO, Infra, drop_schema, migrations_dir
@@ -70,7 +71,10 @@ def test_missing_schema(infra: Infra, ghl_sim: GhlSim) -> None:
 def test_schema_behind_the_code(infra: Infra, ghl_sim: GhlSim, old_schema: str) -> None:
     env = cli_env(infra, old_schema, ghl_sim)
     one_line(onboarding(env, "status"), f"onboarding schema is out of date: {MIGRATE}")
-    one_line(onboarding(env, "serve"), f"at revision 0001, the code needs 0002: {MIGRATE}")
+    head = ScriptDirectory.from_config(
+        alembic_config(migrations_dir("onboarding"), "", old_schema)
+    ).get_current_head()
+    one_line(onboarding(env, "serve"), f"at revision 0001, the code needs {head}: {MIGRATE}")
 
 
 def test_unreachable_dependencies(infra: Infra, schema: str, ghl_sim: GhlSim) -> None:
