@@ -70,7 +70,7 @@ async def test_territory_survives_a_redis_wipe_and_a_full_owner_pools(rules_rout
     async def rebuilt() -> bool | None:  # the directory watcher rebuilt the map from Postgres
         return True if await directory.territory_owner("80301") == owner else None
 
-    await eventually(rebuilt)
+    await eventually(rebuilt, timeout_s=60)  # the rebuild SCANs the shared Redis: seconds when loaded
     second = await route(router, postalCode="80301")
     assert (second["rule"], second["location_id"]) == ("territory", owner)
     pooled = await route(router, postalCode="80301")  # limit 2 reached: the fallback is the pool

@@ -7,12 +7,14 @@ from collections import Counter
 import pytest
 
 from router.adapters.redis_decider import lead_request, parse_reply, with_route_note
+from router.domain.directory import DirectoryEntry, InMemoryDirectory
 from router.domain.distribution import fair_pick
 from router.domain.geocoding import Geocode, GeocodeMethod
+from router.domain.ladder import route
 from router.domain.lead import Lead
 from router.domain.policies import TerritoryFallback, TiePolicy
 from router.domain.returning import contact_keys, normalize_email, normalize_phone, within_window
-from router.domain.rules import Candidate
+from router.domain.rules import Candidate, RoutingPolicy
 from router.domain.territory import owned_zips, territory_changes
 from router.settings import RouterSettings
 
@@ -104,3 +106,37 @@ def test_settings_map_to_the_policy_and_default_to_todays_behaviour() -> None:
                             returning_enabled=True, returning_window_days=30).routing_policy()  # fmt: skip
     assert (policy.tie_policy, policy.fair_band_miles) == (TiePolicy.ROUND_ROBIN, 2.0)
     assert (policy.territory_fallback, policy.returning_window_days) == (TerritoryFallback.POOL, 30.0)
+
+
+def ladder_loc(location_id: str, dlat: float, cap: int = 10, status: str = "active") -> DirectoryEntry:
+    return DirectoryEntry(location_id, 30.27 + dlat, -97.74, cap, status, "TX")
+
+
+LADDER_LEAD = Geocode(GeocodeMethod.POSTAL_CODE, 30.27, -97.74, "TX")
+
+
+def test_reference_ladder_territory_then_fallback() -> None:
+    directory = InMemoryDirectory([ladder_loc("NEAR", 0.01), ladder_loc("OWNER", 0.2, cap=2)])
+    owners = {"78701": "OWNER"}
+    reserved: dict[str, int] = {}
+    outs = [route(LADDER_LEAD, 0, directory, reserved, RoutingPolicy(), zip5="78701", territories=owners)
+            for _ in range(3)]  # fmt: skip
+    assert [(o.rule, o.location_id) for o in outs] == [("territory", "OWNER")] * 2 + [("radius_25", "NEAR")]
+    pool = RoutingPolicy(territory_fallback=TerritoryFallback.POOL)
+    pooled = route(LADDER_LEAD, 0, directory, reserved, pool, zip5="78701", territories=owners)
+    assert (pooled.location_id, pooled.reason) == (None, "territory_full")
+    assert (
+        route(LADDER_LEAD, 0, directory, reserved, pool, zip5="78799", territories=owners).location_id
+        == "NEAR"
+    )
+
+
+def test_reference_ladder_round_robin_shares_turns() -> None:
+    directory = InMemoryDirectory([ladder_loc(f"E{n}", 0.01 * n, cap=100) for n in range(3)])
+    policy = RoutingPolicy(tie_policy=TiePolicy.ROUND_ROBIN)
+    reserved: dict[str, int] = {}
+    passes: dict[str, float] = {}
+    outs = [route(LADDER_LEAD, 0, directory, reserved, policy, passes=passes) for _ in range(9)]
+    assert Counter(o.location_id for o in outs) == Counter({"E0": 3, "E1": 3, "E2": 3})
+    assert {o.policy for o in outs} == {"round_robin"}
+    assert route(LADDER_LEAD, 0, directory, {}, RoutingPolicy()).policy is None

@@ -130,7 +130,8 @@ class RedisDirectory:
     async def clear_index(self) -> None:
         """Drop index, profiles, zip sets and the territory map (not counters, reservations, fair
         passes or returning contacts: state, not directory) before a full rebuild."""
-        for pattern in ("geo*", "loc:*", "zip:*", "territory"):
+        await self._redis.delete(self._keys.territories)  # one known key: no SCAN pass of its own
+        for pattern in ("geo*", "loc:*", "zip:*"):
             batch: list[bytes] = []
             async for key in self._redis.scan_iter(match=self._keys.match(pattern), count=1000):
                 batch.append(key)

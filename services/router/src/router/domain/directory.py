@@ -18,6 +18,7 @@ class DirectoryEntry:
     status: str
     state: str | None = None
     timezone: str = "America/New_York"
+    weight: float = 1.0  # routing_weight (the `weighted` tie policy)
 
 
 def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
