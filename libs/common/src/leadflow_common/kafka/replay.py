@@ -182,6 +182,12 @@ async def _scan(
                 pending.discard(tp)
             if tp not in pending:
                 consumer.pause(tp)
+        for tp in [tp for tp in pending if tp not in polled]:
+            # offsets need not be contiguous (records removed, control markers): the position tells
+            if await consumer.position(tp) >= ends[tp]:
+                positions[tp] = ends[tp]
+                pending.discard(tp)
+                consumer.pause(tp)
         if chunk:
             await on_chunk(chunk)
     return positions, scanned, not pending
