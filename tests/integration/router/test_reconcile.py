@@ -17,7 +17,7 @@ from ghl_simulator.webhooks import ED25519_PUBLIC_KEY, RSA_PUBLIC_KEY
 from ingest.settings import IngestSettings
 from leadflow_common.settings import KafkaSettings, RedisSettings
 from router.adapters.gazetteer import default_gazetteer
-from router.adapters.reconcile_store import LeaseLost, ReconcileStore
+from router.adapters.reconcile_store import LeaseLost, ReconcileStore, Watermark
 from router.domain.reconcile import recovered_event_id
 from router.reconcile_worker import InProcess, build_reconciler
 from tests.integration.ingest.support import running_ingest
@@ -180,13 +180,14 @@ async def test_the_watermark_survives_a_restart_and_one_replica_holds_an_account
     account = f"LEASE-{uuid.uuid4().hex[:6]}"
     first = ReconcileStore(services.sessions, "replica-a", lease_s=60)
     second = ReconcileStore(services.sessions, "replica-b", lease_s=60)
-    assert await first.lease([account]) == {account: None}
+    assert await first.lease([account]) == {account: Watermark(None)}
     assert await second.lease([account]) == {}
+    mark = Watermark(report.resumed_from, complete=False)
     with pytest.raises(LeaseLost):
-        await second.save(account, report.watermark)
-    await first.save(account, report.watermark)
+        await second.save(account, mark)
+    await first.save(account, mark)
     await first.release(account)
-    assert await second.lease([account]) == {account: report.watermark}
+    assert await second.lease([account]) == {account: mark}
 
 
 async def _watermark(router: RunningRouter) -> bool | None:

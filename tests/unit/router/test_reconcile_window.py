@@ -82,3 +82,10 @@ def test_a_recovered_contact_becomes_the_contact_create_webhook_body() -> None:
 def test_the_recovered_event_id_is_fixed_per_contact() -> None:
     assert recovered_event_id("ct1") == recovered_event_id("ct1")
     assert recovered_event_id("ct1") != recovered_event_id("ct2")
+
+
+def test_a_run_stopped_inside_its_window_is_resumed_exactly_at_the_watermark() -> None:
+    watermark = NOW - timedelta(minutes=40)
+    assert window_for(watermark, NOW, POLICY, resume_exact=True).start == watermark
+    assert window_for(watermark, NOW, POLICY, resume_exact=False).start == watermark - timedelta(minutes=15)
+    assert window_for(None, NOW, POLICY, resume_exact=True).start == NOW - timedelta(hours=1)

@@ -21,6 +21,8 @@ def upgrade() -> None:
         "contact_reconcile",
         sa.Column("intake_location_id", sa.String(64), primary_key=True),
         sa.Column("reconciled_until", sa.DateTime(timezone=True)),
+        # false: the last run stopped inside its window (page cap); the next resumes exactly there
+        sa.Column("window_complete", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("lease_owner", sa.String(200)),
         sa.Column("lease_until", sa.DateTime(timezone=True)),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),

@@ -10,6 +10,7 @@ events' ids are fixed per contact).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
@@ -26,10 +27,10 @@ LEASE = text(
     " lease_until = now() + make_interval(secs => :ttl), updated_at = now()"
     " WHERE intake_location_id = ANY(CAST(:ids AS text[]))"
     " AND (lease_until IS NULL OR lease_until < now() OR lease_owner = :owner)"
-    " RETURNING intake_location_id, reconciled_until"
+    " RETURNING intake_location_id, reconciled_until, window_complete"
 )
 SAVE = text(
-    "UPDATE contact_reconcile SET reconciled_until = :until,"
+    "UPDATE contact_reconcile SET reconciled_until = :until, window_complete = :complete,"
     " lease_until = now() + make_interval(secs => :ttl), updated_at = now()"
     " WHERE intake_location_id = :id AND lease_owner = :owner"
 )
@@ -38,11 +39,17 @@ RELEASE = text(
     " WHERE intake_location_id = :id AND lease_owner = :owner"
 )
 WATERMARKS = text(
-    "SELECT intake_location_id, reconciled_until FROM contact_reconcile"
+    "SELECT intake_location_id, reconciled_until, window_complete FROM contact_reconcile"
     " WHERE intake_location_id = ANY(CAST(:ids AS text[]))"
 )
 
 DECIDED = text("SELECT lead_id FROM assignments WHERE lead_id = ANY(CAST(:ids AS text[]))")
+
+
+@dataclass(frozen=True)
+class Watermark:
+    until: datetime | None  # None: the account was never reconciled
+    complete: bool = True  # False: the last run stopped inside its window
 
 
 class LeaseLost(RuntimeError):
@@ -55,7 +62,7 @@ class ReconcileStore:
         self.owner = owner
         self._lease_s = lease_s
 
-    async def lease(self, location_ids: Sequence[str]) -> dict[str, datetime | None]:
+    async def lease(self, location_ids: Sequence[str]) -> dict[str, Watermark]:
         """Take the accounts nobody else holds; returns their watermarks (None: never run)."""
         if not location_ids:
             return {}
@@ -64,12 +71,13 @@ class ReconcileStore:
             rows = await session.execute(
                 LEASE, {"ids": list(location_ids), "owner": self.owner, "ttl": self._lease_s}
             )
-            return {r.intake_location_id: r.reconciled_until for r in rows}
+            return {r.intake_location_id: Watermark(r.reconciled_until, r.window_complete) for r in rows}
 
-    async def save(self, location_id: str, until: datetime) -> None:
+    async def save(self, location_id: str, mark: Watermark) -> None:
         """Move the watermark and renew the lease; raises LeaseLost if it is no longer ours."""
         async with transaction(self._sessions) as session:
-            params = {"id": location_id, "owner": self.owner, "until": until, "ttl": self._lease_s}
+            params = {"id": location_id, "owner": self.owner, "until": mark.until, "ttl": self._lease_s}
+            params["complete"] = mark.complete
             result = await session.execute(SAVE, params)
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(location_id)
@@ -78,12 +86,12 @@ class ReconcileStore:
         async with transaction(self._sessions) as session:
             await session.execute(RELEASE, {"id": location_id, "owner": self.owner})
 
-    async def watermarks(self, location_ids: Sequence[str]) -> dict[str, datetime | None]:
+    async def watermarks(self, location_ids: Sequence[str]) -> dict[str, Watermark]:
         """Read only (dry runs): every account's watermark, without taking a lease."""
         async with self._sessions() as session:
             rows = await session.execute(WATERMARKS, {"ids": list(location_ids)})
-            found = {r.intake_location_id: r.reconciled_until for r in rows}
-        return {loc: found.get(loc) for loc in location_ids}
+            found = {r.intake_location_id: Watermark(r.reconciled_until, r.window_complete) for r in rows}
+        return {loc: found.get(loc, Watermark(None)) for loc in location_ids}
 
     async def decided(self, lead_ids: Sequence[str]) -> set[str]:
         """The leads among ``lead_ids`` that have a decision (assigned or in the unassigned pool)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Table,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -125,6 +127,7 @@ contact_reconcile = Table(
     metadata,
     Column("intake_location_id", String(64), primary_key=True),
     Column("reconciled_until", DateTime(timezone=True)),
+    Column("window_complete", Boolean, nullable=False, server_default=true()),
     Column("lease_owner", String(200)),
     Column("lease_until", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

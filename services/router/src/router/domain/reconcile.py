@@ -36,13 +36,20 @@ class Window:
         return self.end <= self.start
 
 
-def window_for(watermark: datetime | None, now: datetime, policy: ReconcilePolicy) -> Window:
+def window_for(
+    watermark: datetime | None, now: datetime, policy: ReconcilePolicy, resume_exact: bool = False
+) -> Window:
     """The ``dateAdded`` range to list: from the watermark less the overlap (GHL's search index
     lags its writes by seconds, and clocks differ) to now less the settle time (a contact that
-    young is left to its webhook, which almost always comes)."""
+    young is left to its webhook, which almost always comes).
+
+    ``resume_exact``: the last run stopped inside its window (page cap), so everything before the
+    watermark was read in this very order; going back the overlap again would re-read the same
+    pages, and a backlog denser than one run could never be worked off."""
     end = now - policy.settle
-    start = watermark - policy.overlap if watermark is not None else now - policy.initial_lookback
-    return Window(start, end)
+    if watermark is None:
+        return Window(now - policy.initial_lookback, end)
+    return Window(watermark if resume_exact else watermark - policy.overlap, end)
 
 
 def advance(watermark: datetime | None, window: Window, last_added: datetime | None, done: bool) -> datetime:

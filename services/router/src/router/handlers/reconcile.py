@@ -22,7 +22,7 @@ from leadflow_common.events.envelope import OutgoingEvent
 from leadflow_common.ghl.contacts_api import ContactPage
 from leadflow_common.logging import get_logger
 from leadflow_common.topics import GHL_EVENTS
-from router.adapters.reconcile_store import LeaseLost, ReconcileStore
+from router.adapters.reconcile_store import LeaseLost, ReconcileStore, Watermark
 from router.domain.reconcile import (
     RECOVERED_TYPE,
     ReconcilePolicy,
@@ -104,12 +104,14 @@ class ContactReconciler:
         ``dry_run``: list and report, publish nothing, move no watermark, take no lease."""
         started = time.perf_counter()
         intake = self.settings.intake_location_ids
-        if dry_run:
-            leased = await self.store.watermarks(intake)
-        else:
-            leased = await self.store.lease(intake)
-        reports = []
-        for location_id, watermark in leased.items():
+        reports, skipped = [], []
+        for location_id in intake:
+            # one account leased at a time: a lease is renewed only while its own pages are read
+            leased = await (self.store.watermarks if dry_run else self.store.lease)([location_id])
+            if location_id not in leased:
+                skipped.append(location_id)  # another replica is on it
+                continue
+            watermark = leased[location_id]
             report = AccountReport(location_id)
             try:
                 await self._reconcile(report, watermark, dry_run)
@@ -124,16 +126,16 @@ class ContactReconciler:
             RUNS.labels(report.outcome).inc()
             reports.append(report)
         log.info("contact_reconcile_run", accounts=[r.as_log() for r in reports],
-                 skipped=sorted(set(intake) - set(leased)), dry_run=dry_run,
+                 skipped=skipped, dry_run=dry_run,
                  examined=sum(r.examined for r in reports), recovered=sum(len(r.recovered) for r in reports),
                  duration_ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
         return reports
 
-    async def _reconcile(self, report: AccountReport, watermark: datetime | None, dry_run: bool) -> None:
+    async def _reconcile(self, report: AccountReport, stored: Watermark, dry_run: bool) -> None:
         s = self.settings
-        window = window_for(watermark, self.clock(), policy_of(s))
+        window = window_for(stored.until, self.clock(), policy_of(s), resume_exact=not stored.complete)
         report.window_start, report.window_end = window.start, window.end
-        report.resumed_from = report.watermark = watermark
+        report.resumed_from = report.watermark = stored.until
         if window.empty:
             report.outcome = "empty"
             return
@@ -147,12 +149,13 @@ class ContactReconciler:
                 done = page.search_after is None
                 last_added = await self._page(report, page, dry_run)
                 report.watermark = advance(report.watermark, window, last_added, done)
+                capped = not done and report.pages >= s.contact_reconcile_max_pages
                 if not dry_run:
-                    await self.store.save(location_id, report.watermark)
+                    await self.store.save(location_id, Watermark(report.watermark, complete=not capped))
                 if done:
                     break
-                if report.pages >= s.contact_reconcile_max_pages:
-                    report.outcome = "partial"  # the next run continues from the watermark
+                if capped:
+                    report.outcome = "partial"  # the next run continues exactly at the watermark
                     break
         if dry_run:
             report.outcome = "dry_run"
