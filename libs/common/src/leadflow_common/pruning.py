@@ -153,7 +153,12 @@ class ProcessedEventsPruner:
         return self.retention
 
     async def start(self) -> None:
-        if await self.check() is None:
+        try:
+            retention = await self.check()
+        except RetentionTooShort as exc:  # one plain line in the logs before uvicorn's traceback
+            log.error("processed_events_retention_refused", service=self.service, reason=str(exc))
+            raise
+        if retention is None:
             log.warning(
                 "processed_events_never_pruned", service=self.service, reason="a topic keeps records for ever"
             )
