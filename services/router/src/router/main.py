@@ -23,6 +23,8 @@ from leadflow_common.topics import GHL_EVENTS
 from router.adapters.tables import processed_events
 from router.api import api
 from router.consumer import subscribe
+from router.pool_api import pool_api
+from router.pool_wiring import build_pool, pool_of, subscribe_pool
 from router.reconcile_worker import InProcess, in_process
 from router.services import RouterServices, build_services
 from router.settings import DIRECTORY_GROUP, ROUTING_GROUP, SYNC_GROUP, RouterSettings
@@ -67,9 +69,11 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
     await svc.decider.refresh_timezones()
     await svc.locations.refresh()
     subscribe(svc.broker, settings.kafka, svc.routing, svc.batch_routing, svc.directory, svc.sync)
+    pool = pool_of(svc)
+    subscribe_pool(svc.broker, svc, pool)
     freeze_startup_heap()
     await svc.broker.start()
-    groups = [ROUTING_GROUP, DIRECTORY_GROUP] + ([SYNC_GROUP] if svc.sync else [])
+    groups = [ROUTING_GROUP, DIRECTORY_GROUP] + ([SYNC_GROUP] if svc.sync else []) + pool.groups
     lag = LagExporter(settings.kafka.bootstrap_servers, groups)
     lag.start()
     tasks = [
@@ -83,6 +87,8 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
     ]
     if svc.sla is not None:
         tasks.append(asyncio.create_task(every(settings.sla_poll_interval_s, "sla", svc.sla.run_once)))
+    if pool.settings.redrive_enabled:  # unassigned leads routed again when their reason goes away
+        tasks.append(asyncio.create_task(every(pool.settings.poll_interval_s, "pool", pool.redrive.run_once)))
     reconcile = svc.extras.get("contact_reconcile")
     if isinstance(reconcile, InProcess):  # leads whose webhook GHL never sent
         job = reconcile.reconciler.run_once
@@ -111,6 +117,7 @@ def create_app(settings: RouterSettings | None = None, ghl_settings: GhlSettings
     configure_logging("router", settings.telemetry.log_level, settings.telemetry.log_json)
     setup_tracing("router", settings.telemetry.exporter)
     svc = build_services(settings, ghl_settings)
+    build_pool(svc)
     svc.extras["contact_reconcile"] = in_process(svc, ghl_settings)
     readiness = readiness_for(svc)
 
@@ -124,4 +131,5 @@ def create_app(settings: RouterSettings | None = None, ghl_settings: GhlSettings
     app.include_router(ops_router(readiness))
     instrument_http(app)
     app.include_router(api)
+    app.include_router(pool_api)
     return app

@@ -87,6 +87,10 @@ class LeadSynced(EventPayload):
 
 @register_payload
 class LeadReassigned(EventPayload):
+    """A lead moved: an SLA re-route (``reason`` starts with ``sla``), a person's reassignment
+    (``rule`` ``manual`` / ``reassigned``, ``actor`` who) or the pool re-drive (``pool_redrive``).
+    ``from_location_id`` is empty when the lead came out of the unassigned pool."""
+
     EVENT_TYPE = "LeadReassigned"
 
     lead_id: str
@@ -96,6 +100,8 @@ class LeadReassigned(EventPayload):
     attempt: int
     score: float | None = None
     decided_at: datetime
+    rule: str | None = None  # absent on SLA re-routes (their LeadAssigned says sla_reassign)
+    actor: str | None = None  # who asked for the move (None: the router itself)
 
 
 @register_payload

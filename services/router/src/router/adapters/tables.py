@@ -61,6 +61,7 @@ assignments = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("hours_note", String(300)),
     Index("assignments_location_day", "location_id", "capacity_date"),
+    Index("assignments_pool", "decided_at", "lead_id", postgresql_where=text("location_id IS NULL")),
 )
 
 decision_log = Table(
@@ -78,6 +79,8 @@ decision_log = Table(
     Column("replayed", String(5), nullable=False, server_default="false"),
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("hours_note", String(300)),
+    Column("actor", String(200)),  # who made a manual change (None: the router itself)
+    Column("why", String(500)),  # the reason they gave, or the pool trigger that re-drove the lead
 )
 
 lead_syncs = Table(
@@ -131,4 +134,26 @@ contact_reconcile = Table(
     Column("lease_owner", String(200)),
     Column("lease_until", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Re-drive triggers of the unassigned pool (handlers/pool.py): each is worked through in keyset order
+# (cursor) in bounded batches by whichever replica locks it, and closed when no match is left.
+pool_triggers = Table(
+    "pool_triggers",
+    metadata,
+    Column("trigger_id", String(300), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("reasons", JSONB, nullable=False),
+    Column("location_ids", JSONB, nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("radius_miles", Float),
+    Column("state", String(8)),
+    Column("cursor_at", DateTime(timezone=True)),
+    Column("cursor_lead", String(128)),
+    Column("examined", Integer, nullable=False, server_default="0"),
+    Column("routed", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("done_at", DateTime(timezone=True)),
+    Index("pool_triggers_open", "created_at", postgresql_where=text("done_at IS NULL")),
 )
