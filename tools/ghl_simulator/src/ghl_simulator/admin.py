@@ -117,7 +117,7 @@ async def send_webhook(body: WebhookBody, sim: SimDep) -> Json:
     settings = sim.settings
     interval = settings.webhook_retry_interval_s if body.retry_interval_s is None else body.retry_interval_s
     retries = settings.webhook_max_retries if body.max_retries is None else body.max_retries
-    sender = WebhookSender.with_test_keys(interval, retries)
+    sender = WebhookSender.with_test_keys(interval, retries, settings.webhook_clock_speedup)
     result = await sender.deliver(body.url, body.payload, scheme=body.scheme)
     return result.as_dict()
 

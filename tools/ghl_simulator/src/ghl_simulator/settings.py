@@ -27,8 +27,15 @@ class SimSettings(BaseSettings):
     snapshot_push_delay_s: float = Field(default=2.0, description="time until a snapshot push completes")
     location_token_ttl_s: int = 86_399
     auto_install_app: bool = Field(default=True, description="install the app on every new location")
-    webhook_retry_interval_s: float = Field(default=600.0, description="GHL retries a 429 ~10 min later")
-    webhook_max_retries: int = 6
+    webhook_retry_interval_s: float = Field(
+        default=600.0, ge=0, description="GHL retries a 429 ~10 min later (simulated seconds)"
+    )
+    webhook_max_retries: int = Field(default=6, ge=0)
+    webhook_clock_speedup: float = Field(
+        default=1.0, ge=1.0, description="compress the waits between retries (stamps are backdated)"
+    )
+    webhook_delivery_concurrency: int = Field(default=64, gt=0, description="sends in flight at once")
+    webhook_delivery_history: int = Field(default=100_000, gt=0, description="deliveries kept for /admin")
     webhook_url: str | None = Field(
         default=None, description="the app's webhook URL: where contacts created by forms are announced"
     )

@@ -1,4 +1,4 @@
-"""The simulator's single mutable object: world state, limiter, faults and request log."""
+"""The simulator's single mutable object: world state, limiter, faults, request log, webhook deliveries."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from ghl_simulator.deliveries import DeliveryScheduler
 from ghl_simulator.faults import Faults
 from ghl_simulator.ratelimit import Limits, SlidingWindowLimiter
 from ghl_simulator.requestlog import RequestLog
 from ghl_simulator.settings import SimSettings
 from ghl_simulator.state import World
+from ghl_simulator.webhook_clock import WebhookClock
+from ghl_simulator.webhooks import WebhookSigner
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,16 @@ class Sim:
         )
         self.faults = Faults()
         self.log = RequestLog(settings.request_log_size)
+        self.deliveries = DeliveryScheduler(
+            WebhookSigner.from_dir(),
+            WebhookClock(
+                interval_s=settings.webhook_retry_interval_s,
+                max_retries=settings.webhook_max_retries,
+                speedup=settings.webhook_clock_speedup,
+            ),
+            concurrency=settings.webhook_delivery_concurrency,
+            history=settings.webhook_delivery_history,
+        )
 
     def principal(self, token: str) -> Principal | None:
         if token == self.settings.agency_token:
@@ -49,6 +62,7 @@ class Sim:
         self.limiter.reset()
         self.faults = Faults()
         self.log.clear()
+        self.deliveries.reset()
 
 
 # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request
