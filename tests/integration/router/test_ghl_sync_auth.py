@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 from leadflow_common.events.leads import LeadContact
 from leadflow_common.topics import LEADS_ASSIGNED
 from router.adapters import sync_store
+from router.handlers.sync_auth import AuthBlocks
 from router.handlers.sync_plan import SyncRow
 from tests.integration.router.harness import eventually
 from tests.integration.router.sync_harness import (
@@ -64,6 +65,8 @@ async def test_a_revoked_sub_account_waits_without_dead_letters_and_syncs_once_r
     world.faults(revoked_locations=[REVOKED[1]])
     try:
         async with running_sync(infra, router_schema, world.settings(), tag_source=False) as sync:
+            # production retries a blocked sub-account after 2 s doubling to 3 min; seconds here
+            sync.handler.auth = AuthBlocks(first_retry_s=0.2, max_retry_s=1.0)
             await publish_assigned(infra, [
                 lead_assigned(lead, code, targets[code], INTAKE, contact) for lead, contact, code in leads
             ])  # fmt: skip

@@ -156,6 +156,48 @@ async def test_record_by_record_stops_unpaused_when_time_is_up() -> None:
     assert result.pauses == {} and result.over_budget  # nothing failed: read again at once
 
 
+class DeadLetters:
+    """Stands in for the broker's publish (a unit test: the DLT write itself is tested on Kafka)."""
+
+    def __init__(self) -> None:
+        self.topics: list[str] = []
+
+    async def publish(self, value: bytes, *, topic: str, key: bytes | None, headers: dict[str, str]) -> None:
+        self.topics.append(topic)
+
+
+async def test_a_permanent_error_is_dead_lettered_even_when_the_budget_is_spent() -> None:
+    clock = Clock()
+    budget = Budget.start(1.0, clock)
+    dlt = DeadLetters()
+
+    async def bad() -> None:
+        clock.now += 5  # the budget runs out during the call, which then fails permanently
+        raise ValueError("bad contract")
+
+    settings = KafkaSettings(transient_retries=3, retry_backoff_s=0.01)
+    verdict = await ReliableRunner(dlt, "g", settings).run(  # type: ignore[arg-type]
+        [record(0, 0)], bad, split=False, budget=budget
+    )
+    assert verdict.outcome is Outcome.DONE and dlt.topics == ["t.DLT"]
+
+
+async def test_a_bug_cut_short_by_the_budget_is_read_again_not_dead_lettered() -> None:
+    clock = Clock()
+    budget = Budget.start(1.0, clock)
+    dlt = DeadLetters()
+
+    async def buggy() -> None:
+        clock.now += 5
+        raise RuntimeError("a bug, or a dependency slow to answer")
+
+    settings = KafkaSettings(transient_retries=3, retry_backoff_s=0.01)
+    verdict = await ReliableRunner(dlt, "g", settings).run(  # type: ignore[arg-type]
+        [record(0, 0)], buggy, split=False, budget=budget
+    )
+    assert verdict.outcome is Outcome.RETRY_LATER and verdict.over_budget and dlt.topics == []
+
+
 @pytest.mark.parametrize("split", [True, False])
 async def test_a_retry_later_is_never_dead_lettered(split: bool) -> None:
     async def refused() -> None:

@@ -38,7 +38,7 @@ def test_a_refusal_makes_every_failed_lead_wait_even_next_to_rejections() -> Non
     with pytest.raises(CredentialsUnavailable) as raised:
         raise_for_failures(failed, total=10, waiting=waiting)
     assert raised.value.records == frozenset(waiting)
-    assert raised.value.after_s is None  # the consumer's backoff paces the retries
+    assert raised.value.after_s is None  # none given: the consumer's own backoff
 
 
 def test_the_block_is_a_gauge_set_once_and_removed_when_calls_work_again() -> None:
@@ -52,3 +52,21 @@ def test_the_block_is_a_gauge_set_once_and_removed_when_calls_work_again() -> No
     assert [b.location_id for b in blocks.blocked()] == ["LOCgauge01"]
     blocks.working(["LOCother", "LOCgauge01"])
     assert gauge("LOCgauge01") is None and blocks.blocked() == []
+
+
+def test_a_blocked_sub_account_is_retried_later_and_later_up_to_the_cap() -> None:
+    blocks = AuthBlocks(first_retry_s=2.0, max_retry_s=16.0)
+    waits = [blocks.refused("LOCbackoff", refused("LOCbackoff"), 1).retry_after_s for _ in range(6)]
+    for n, wait in enumerate(waits):
+        ceiling = min(16.0, 2.0 * 2**n)
+        assert ceiling / 2 <= wait <= ceiling
+    blocks.working(["LOCbackoff"])
+    assert blocks.refused("LOCbackoff", refused("LOCbackoff"), 1).retry_after_s <= 2.0
+    blocks.working(["LOCbackoff"])
+
+
+def test_the_pause_asked_for_is_the_soonest_retry_of_the_blocked_sub_accounts() -> None:
+    failed = [FailedLead("a", refused("LOC-A"))]
+    with pytest.raises(CredentialsUnavailable) as raised:
+        raise_for_failures(failed, total=1, waiting=[("leads", 0, 1)], retry_after_s=4.0)
+    assert raised.value.after_s == 4.0

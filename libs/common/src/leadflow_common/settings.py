@@ -33,7 +33,7 @@ class KafkaSettings(BaseSettings):
         default=0.5, gt=0, lt=1, description="share of max_poll_interval_ms one batch may take (retries too)"
     )
     pause_max_s: float = Field(
-        default=180.0, gt=0, description="longest pause of a partition whose records must wait (backoff cap)"
+        default=5.0, gt=0, description="longest pause of a partition after a transient failure (backoff cap)"
     )
     client_id_prefix: str = "leadflow"
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"

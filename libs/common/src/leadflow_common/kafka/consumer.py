@@ -211,7 +211,8 @@ class ReliableRunner:
             if split and not is_transient(exc):
                 log.warning("batch_failed_splitting", error=repr(exc), size=len(records))
                 return FAILED
-            cut_short = budget.expired and tried <= attempts
+            # a bug whose retries the budget cut short is read again, not dead-lettered yet
+            cut_short = budget.expired and tried <= attempts and not is_permanent(exc)
             if is_transient(exc) or cut_short:  # still failing (or out of time): read it again later
                 log.warning(
                     "transient_error_rewind", topic=topic, error=repr(exc), over_budget=budget.expired

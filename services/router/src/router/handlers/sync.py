@@ -29,6 +29,7 @@ from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.leads import LeadAssigned, LeadSynced
 from leadflow_common.ghl import GhlCredentialsUnavailable
 from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.kafka.errors import RetryLater
 from leadflow_common.logging import get_logger
 from leadflow_common.telemetry import continue_trace, traceparent_context
 from leadflow_common.topics import LEADS_ASSIGNED
@@ -105,16 +106,18 @@ class SyncHandler:
         self.auth.working({loc for e, _ in applied for loc in self._reached(e)})
         if failed:
             metrics.SYNCS.labels("failed").inc(len(failed))
+            retry_after: list[float] = []
             for location_id, leads in blocked_locations(failed).items():
                 metrics.SYNCS.labels("waiting_credentials").inc(len(leads))
-                self.auth.refused(location_id, leads[0].error, len(leads))
+                retry_after.append(self.auth.refused(location_id, leads[0].error, len(leads)).retry_after_s)
             failed_ids = {f.lead_id for f in failed}
             waiting = [
                 (r.topic, r.partition, r.offset)
                 for r, envelope in batch
                 if envelope is not None and envelope.payload.get("lead_id") in failed_ids
             ]
-            raise_for_failures(failed, total=len(plan.apply), waiting=waiting)
+            after_s = min(retry_after, default=None)  # the first blocked sub-account due again
+            raise_for_failures(failed, total=len(plan.apply), waiting=waiting, retry_after_s=after_s)
 
     def _reached(self, assigned: LeadAssigned) -> tuple[str, ...]:
         """The sub-accounts a successful copy called, whose credentials therefore work: the
@@ -208,9 +211,9 @@ class SyncHandler:
             )
         except Exception as exc:
             metrics.SYNCS.labels("failed").inc()
-            if isinstance(exc, GhlCredentialsUnavailable):
-                self.auth.refused(exc.location_id, exc, 1)
             typed = sync_error(assigned.lead_id, exc)
+            if isinstance(exc, GhlCredentialsUnavailable) and isinstance(typed, RetryLater):
+                typed.after_s = self.auth.refused(exc.location_id, exc, 1).retry_after_s
             if typed is exc:
                 raise
             raise typed from exc

@@ -13,6 +13,7 @@ from typing import Any
 
 from prometheus_client import Gauge
 
+from leadflow_common.kafka.budget import PauseBackoff
 from leadflow_common.logging import get_logger
 
 log = get_logger(__name__)
@@ -22,6 +23,10 @@ AUTH_BLOCKED = Gauge(
     "1 while GHL refuses this sub-account's credentials (401/403): its syncs wait, nothing is dead-lettered",
     ["location_id"],
 )
+# Retries of a blocked sub-account: a reinstall takes minutes, not seconds, and each retry costs a
+# token exchange and a refused call per waiting lead; the cap bounds how late a fix is noticed.
+FIRST_RETRY_S = 2.0
+MAX_RETRY_S = 180.0
 
 
 @dataclass
@@ -31,6 +36,7 @@ class Block:
     last_seen: float
     refusals: int
     error: str
+    retry_after_s: float = 0.0  # the pause before its leads are tried again
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -39,15 +45,22 @@ class Block:
             "last_seen": self.last_seen,
             "refusals": self.refusals,
             "error": self.error,
+            "retry_after_s": round(self.retry_after_s, 1),
         }
 
 
 class AuthBlocks:
     """The sub-accounts blocked now, in this process (each replica reports its own partitions)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        first_retry_s: float = FIRST_RETRY_S,
+        max_retry_s: float = MAX_RETRY_S,
+    ) -> None:
         self._clock = clock
         self._blocks: dict[str, Block] = {}
+        self._backoff: PauseBackoff[str] = PauseBackoff(first_retry_s, max_retry_s)
 
     def refused(self, location_id: str, error: BaseException, leads: int) -> Block:
         now = self._clock()
@@ -64,6 +77,7 @@ class AuthBlocks:
         block.refusals += 1
         block.last_seen = now
         block.error = text
+        block.retry_after_s = self._backoff.next(location_id)
         return block
 
     def working(self, location_ids: Iterable[str]) -> None:
@@ -72,6 +86,7 @@ class AuthBlocks:
             block = self._blocks.pop(location_id, None)
             if block is None:
                 continue
+            self._backoff.reset(location_id)
             AUTH_BLOCKED.remove(location_id)
             log.info("ghl_auth_restored", location_id=location_id, refusals=block.refusals,
                      blocked_s=round(self._clock() - block.since, 1))  # fmt: skip

@@ -30,12 +30,15 @@ class CredentialsUnavailable(RetryLater):
     that failed wait until they work again. ``records``: the failed leads' records (None: all)."""
 
     def __init__(
-        self, location_ids: Iterable[str], message: str, records: Iterable[tuple[str, int, int]] | None = None
+        self,
+        location_ids: Iterable[str],
+        message: str,
+        records: Iterable[tuple[str, int, int]] | None = None,
+        after_s: float | None = None,
     ) -> None:
         self.location_ids = tuple(sorted(set(location_ids)))
-        super().__init__(
-            f"GHL credentials unavailable for {', '.join(self.location_ids)}: {message}", None, records
-        )
+        where = ", ".join(self.location_ids)
+        super().__init__(f"GHL credentials unavailable for {where}: {message}", after_s, records)
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,18 @@ def blocked_locations(failed: Iterable[FailedLead]) -> dict[str, list[FailedLead
 
 
 def raise_for_failures(
-    failed: list[FailedLead], total: int, waiting: Iterable[tuple[str, int, int]] | None = None
+    failed: list[FailedLead],
+    total: int,
+    waiting: Iterable[tuple[str, int, int]] | None = None,
+    retry_after_s: float | None = None,
 ) -> NoReturn:
-    """After what succeeded is stored and confirmed: a refused credential makes the failed leads
-    (``waiting``: their records) wait, paused, whatever else failed with them (a rejected lead on
-    a paused partition is dead-lettered on a later pass, once it fails alone); any transient
-    failure retries the batch (the stored leads are skipped then); otherwise a bug surfaces as
-    itself; only when every failure is a rejection is the batch permanent, which makes the engine
-    split it record by record so just the rejected leads are dead-lettered."""
+    """After what succeeded is stored and confirmed: a refused credential makes the failed
+    leads (``waiting``: their records) wait, paused for ``retry_after_s``, whatever else failed
+    with them (a rejected lead on a paused partition is dead-lettered on a later pass, once it
+    fails alone); any transient failure retries the batch (the stored leads are skipped then);
+    otherwise a bug surfaces as itself; only when every failure is a rejection is the batch
+    permanent, which makes the engine split it record by record so just the rejected leads are
+    dead-lettered."""
     errors = [(f, sync_error(f.lead_id, f.error)) for f in failed]
     for f in failed:
         log.warning("sync_failed", lead_id=f.lead_id, error=f"{type(f.error).__name__}: {f.error}"[:300])
@@ -80,7 +87,8 @@ def raise_for_failures(
     blocked = blocked_locations(failed)
     if blocked:
         first = next(iter(blocked.values()))[0]
-        raise CredentialsUnavailable(blocked, f"{summary}; first: {first.error}", waiting) from first.error
+        message = f"{summary}; first: {first.error}"
+        raise CredentialsUnavailable(blocked, message, waiting, retry_after_s) from first.error
     transient = [(f, e) for f, e in errors if isinstance(e, TransientError)]
     if transient:
         raise TransientError(f"{summary}; first: {transient[0][1]}") from transient[0][0].error
