@@ -2,7 +2,7 @@
 offboard. Each change locks the location row, writes it with its audit rows, publishes the new
 directory entry (LocationProfile, or a tombstone on offboard) on locations.v1 and only then
 commits: a change the broker did not take is not recorded, and changes of one location reach the
-compacted topic in the order they were committed (decision note 0010)."""
+compacted topic in the order they were committed (decision note 0012)."""
 
 from __future__ import annotations
 
