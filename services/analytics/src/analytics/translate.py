@@ -111,7 +111,9 @@ def _reassigned(payload: LeadReassigned, envelope: Envelope, facts: Facts) -> No
     facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, target, payload.score))
     deltas = reassignment_deltas(payload.reason, payload.to_location_id is not None)
     event_id = str(envelope.event_id)
-    facts.activities.append(Activity(event_id, payload.decided_at, deltas, payload.from_location_id))
+    # a lead moved out of the unassigned pool names no location it left (router: from_location_id '')
+    left = payload.from_location_id or UNASSIGNED
+    facts.activities.append(Activity(event_id, payload.decided_at, deltas, left))
     if payload.to_location_id is None or payload.score is not None:
         # without a score the LeadAssigned that follows moves the count; the count has its own id
         # because a parked activity is keyed by it
