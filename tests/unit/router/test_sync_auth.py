@@ -1,13 +1,17 @@
 """Refused GHL credentials: the failed leads wait (RetryLater, never a dead letter), the block is
-a gauge that is set once and removed when the sub-account answers again."""
+a gauge that is set once and removed when the sub-account answers again, its retries back off,
+and ``GET /sync/status`` lists it."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 from prometheus_client import REGISTRY
 
 from leadflow_common.ghl import GhlAuthError, GhlCredentialsUnavailable, GhlNotFound, GhlServerError
 from leadflow_common.kafka.errors import RetryLater, is_permanent, is_transient
+from router.api import sync_status
 from router.handlers.sync_auth import AuthBlocks
 from router.handlers.sync_errors import CredentialsUnavailable, FailedLead, raise_for_failures, sync_error
 
@@ -70,3 +74,16 @@ def test_the_pause_asked_for_is_the_soonest_retry_of_the_blocked_sub_accounts() 
     with pytest.raises(CredentialsUnavailable) as raised:
         raise_for_failures(failed, total=1, waiting=[("leads", 0, 1)], retry_after_s=4.0)
     assert raised.value.after_s == 4.0
+
+
+async def test_the_status_endpoint_lists_the_blocks_of_this_replica() -> None:
+    blocks = AuthBlocks(clock=lambda: 50.0)
+    blocks.refused("LOCstatus1", refused("LOCstatus1"), 2)
+    svc = SimpleNamespace(sync=SimpleNamespace(auth=blocks))
+    status = await sync_status(svc)  # type: ignore[arg-type]
+    assert status["enabled"] is True
+    [block] = status["auth_blocked"]
+    assert (block["location_id"], block["since"], block["refusals"]) == ("LOCstatus1", 50.0, 1)
+    assert "Invalid JWT" in block["error"]
+    assert await sync_status(SimpleNamespace(sync=None)) == {"enabled": False, "auth_blocked": []}  # type: ignore[arg-type]
+    blocks.working(["LOCstatus1"])
