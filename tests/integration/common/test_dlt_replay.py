@@ -26,6 +26,7 @@ from leadflow_common.kafka.dlt_records import REPLAYED_FROM
 from leadflow_common.kafka.errors import PermanentError
 from leadflow_common.kafka.lag import read_consumer_lag
 from leadflow_common.settings import KafkaSettings
+from leadflow_common.telemetry import setup_tracing
 from leadflow_common.topics import GHL_EVENTS, namespaced
 from onboarding.cli import app as onboarding_cli
 from router.cli import app as router_cli
@@ -120,6 +121,7 @@ def redriven_as_originals(records: list[Any]) -> list[bytes]:
 async def test_dead_letters_listed_dry_run_replayed_once(
     infra: Infra, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    setup_tracing("dlt-test")  # as in a service: FastStream's publish spans write their traceparent
     settings = KafkaSettings(bootstrap_servers=infra.kafka, retry_backoff_s=0.01, transient_retries=1)
     poison = [make_envelope(poison=True, n=i) for i in range(2)]
     bad = make_envelope(bad=True)
@@ -137,7 +139,10 @@ async def test_dead_letters_listed_dry_run_replayed_once(
     try:
         await produce_with_headers(producer, topic, list(originals.values()))
         await wait_for_effects(sessions, 3)
-        assert len(await read_all(infra.kafka, GHL_EVENTS.dlt_name, 3)) == 3
+        dead = await read_all(infra.kafka, GHL_EVENTS.dlt_name, 3)
+        assert len(dead) == 3
+        # with a tracer provider the DLT write carries its own traceparent; the original is kept
+        assert all(headers_of(d)["original.traceparent"].endswith(b"-00f067aa0ba902b7-01") for d in dead)
 
         listed = await cli(router_cli, "list", "--topic", "ghl.events.v1")
         assert "3 dead letter(s)" in listed
@@ -147,7 +152,7 @@ async def test_dead_letters_listed_dry_run_replayed_once(
 
         dry = await cli(router_cli, "replay", "--error-class", "ValueError", "--dry-run")
         assert "dry run: 2 of 3" in dry and str(poison[0].event_id) in dry
-        assert len(await read_all(infra.kafka, topic, 7, timeout_s=3)) == 6  # nothing produced
+        assert len(await read_all(infra.kafka, topic, 7, timeout_s=5)) == 6  # nothing produced
 
         long_ago = "2026-01-01T00:00"  # before every dead letter: stops each partition at once
         assert "replayed 0 of 0" in await cli(

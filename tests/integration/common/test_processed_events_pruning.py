@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from asgi_lifespan import LifespanManager
+from prometheus_client import REGISTRY
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,7 +20,7 @@ from analytics.main import create_app
 from analytics.settings import AnalyticsSettings
 from leadflow_common.db import make_engine, make_sessionmaker, prune_processed_events, transaction
 from leadflow_common.kafka.admin import describe_topics, ensure_topics
-from leadflow_common.pruning import PRUNED, ProcessedEventsPruner, RetentionTooShort
+from leadflow_common.pruning import ProcessedEventsPruner, RetentionTooShort
 from leadflow_common.settings import KafkaSettings
 from leadflow_common.topics import DAY_MS, GHL_EVENTS, TopicSpec, dlt_name
 from tests.support.effects_worker import create_tables, processed
@@ -74,6 +75,11 @@ async def test_only_rows_older_than_the_retention_are_deleted_in_batches(
     assert await prune_processed_events(sessions, processed, timedelta(days=401), batch_size=5) == (0, 1)
 
 
+def pruned_total() -> float:
+    value = REGISTRY.get_sample_value("leadflow_processed_events_pruned_total", {"service": "prune-test"})
+    return value or 0.0
+
+
 async def test_pruner_uses_the_topics_retention_and_counts_what_it_pruned(
     infra: Infra, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -83,11 +89,11 @@ async def test_pruner_uses_the_topics_retention_and_counts_what_it_pruned(
     assert await pruner.check() == timedelta(days=401)
     await add_rows(sessions, timedelta(days=402), 12)
     kept = await add_rows(sessions, timedelta(days=400), 2)
-    before = PRUNED.labels("prune-test")._value.get()
+    before = pruned_total()
 
     assert await pruner.run_once() == 12
     assert await remaining(sessions) == kept
-    assert PRUNED.labels("prune-test")._value.get() - before == 12
+    assert pruned_total() - before == 12
 
 
 async def until_described(bootstrap: str, names: list[str], timeout_s: float = 30) -> None:

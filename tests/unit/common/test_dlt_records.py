@@ -143,3 +143,8 @@ def test_list_shows_the_first_records_only_when_asked() -> None:
     lines = list_lines(ScanResult(shown, topics=["ghl.events.v1"]))
     assert lines[0] == "1 dead letter(s) in the DLTs of ghl.events.v1"
     assert lines[-2] == "first 1:" and "from=ns.ghl.events.v1/3/41" in lines[-1]
+
+
+def test_the_original_traceparent_wins_over_the_dead_letter_writes() -> None:
+    written = dead(extra=(("original.traceparent", b"00-original-span-01"),))
+    assert replay_headers(written)[0] == ("traceparent", b"00-original-span-01")

@@ -29,7 +29,7 @@ class ConsumedRecord:
 
 
 def dead_letter_headers(record: ConsumedRecord, error: BaseException) -> dict[str, str]:
-    return {
+    headers = {
         **record.headers,
         "error.class": f"{type(error).__module__}.{type(error).__qualname__}",
         "error.message": str(error)[:MAX_ERROR_MESSAGE],
@@ -37,6 +37,11 @@ def dead_letter_headers(record: ConsumedRecord, error: BaseException) -> dict[st
         "original.partition": str(record.partition),
         "original.offset": str(record.offset),
     }
+    # FastStream's tracing middleware writes the dead-letter publish's own traceparent over the
+    # record's: kept here so that `dlt replay` re-publishes the original one.
+    if "traceparent" in record.headers:
+        headers["original.traceparent"] = record.headers["traceparent"]
+    return headers
 
 
 async def publish_dead_letter(broker: KafkaBroker, record: ConsumedRecord, error: BaseException) -> None:

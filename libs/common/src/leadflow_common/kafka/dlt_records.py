@@ -16,8 +16,16 @@ from datetime import UTC, datetime
 import orjson
 
 REPLAYED_FROM = "leadflow-replayed-from"
+ORIGINAL_TRACEPARENT = "original.traceparent"
 DLT_HEADERS = frozenset(
-    {"error.class", "error.message", "original.topic", "original.partition", "original.offset"}
+    {
+        "error.class",
+        "error.message",
+        "original.topic",
+        "original.partition",
+        "original.offset",
+        ORIGINAL_TRACEPARENT,
+    }
 )
 # FastStream adds these to every publish, the dead-letter write included: transport metadata of
 # that write, not of the original record (its consumers never read them).
@@ -131,9 +139,16 @@ def progress_group(selection: ReplayFilter) -> str:
 
 
 def replay_headers(dead: DeadLetter) -> list[tuple[str, bytes]]:
-    """The original headers, minus what the dead-letter write added, plus where it came from."""
+    """The original headers, minus what the dead-letter write added, plus where it came from.
+    The DLT record's ``traceparent`` is its publish span's when tracing exports: the original one
+    is in ``original.traceparent`` (dead letters written before it existed keep the DLT's)."""
     dropped = DLT_HEADERS | TRANSPORT_HEADERS | {REPLAYED_FROM}
-    kept = [(k, v) for k, v in dead.headers if k not in dropped]
+    original_trace = dead.header(ORIGINAL_TRACEPARENT)
+    kept = [
+        (k, original_trace.encode() if k == "traceparent" and original_trace else v)
+        for k, v in dead.headers
+        if k not in dropped
+    ]
     return [*kept, (REPLAYED_FROM, dead.position.encode())]
 
 
