@@ -225,6 +225,20 @@ async def test_pool_lead_given_an_address_by_a_contact_update_is_routed(router: 
     assert route["decisions"][-1]["why"] == "address added by a ContactUpdate"
 
 
+async def test_an_address_added_right_after_the_creation_is_not_lost(router: RunningRouter) -> None:
+    lead = lead_id()
+    await router.publish_contact(lead, firstName="Kim")  # unroutable: the pool
+    await router.publish_contact(lead, "ContactUpdate", firstName="Kim", postalCode="59101")
+
+    async def routed() -> dict[str, Any] | None:
+        route = await router.route_of(lead)
+        return route if route["assignment"]["location_id"] else None
+
+    route = await eventually(routed, 30)  # the update waits for the create's decision, then routes
+    assert (route["assignment"]["location_id"], route["assignment"]["rule"]) == ("PL-BIL1", "pool_redrive")
+    assert [d["rule"] for d in route["decisions"]] == ["unassigned", "pool_redrive"]
+
+
 async def test_pool_leads_near_a_location_that_activates_are_routed_once(router: RunningRouter) -> None:
     lead = lead_id()
     await router.publish_contact(lead, postalCode="82001")

@@ -1,6 +1,6 @@
 """The pool re-drive: pool leads are decided again when their reason goes away.
 
-Triggers (docs/decisions/0011-unassigned-pool-and-reassignment.md):
+Triggers (docs/decisions/0013-unassigned-pool-and-reassignment.md):
 - a timezone's local midnight: its locations' capacity counters start a new day → the leads unassigned
   for capacity that had one of them as a candidate;
 - a location active (activated, or its capacity/radius changed) in the directory → the leads
@@ -25,6 +25,7 @@ from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.ghl import ContactEvent
 from leadflow_common.events.leads import LeadContact
 from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.kafka.errors import TransientError
 from leadflow_common.logging import get_logger
 from leadflow_common.redis import AnyRedis
 from router.adapters import pool_store as store
@@ -45,6 +46,9 @@ from router.pool_settings import PoolSettings
 log = get_logger(__name__)
 ACTOR = "pool-redrive"
 CHANGE_MARGIN = timedelta(seconds=10)  # a directory row's updated_at is its transaction's start
+# how long a ContactUpdate waits for its contact's first decision (stored by the routing group);
+# bounded so a contact that never gets one (its create dead-lettered) cannot hold the partition
+FIRST_DECISION_WAIT = timedelta(seconds=60)
 
 
 @dataclass
@@ -183,6 +187,10 @@ class PoolRedrive:
             return
         async with transaction(self.mover.sessions) as session:
             pending = []
+            decided = await store.decided_leads(session, list(updates))
+            cutoff = utcnow() - FIRST_DECISION_WAIT
+            undecided = [lead for lead, (e, c) in updates.items()
+                         if lead not in decided and e.produced_at > cutoff and self._geocodes(c)]  # fmt: skip
             for row in await store.pool_leads(session, list(updates)):
                 envelope, contact = updates[row["lead_id"]]
                 lead = lead_from_contact(contact)
@@ -194,6 +202,14 @@ class PoolRedrive:
             routed = await self.redrive(session, pending, "address added by a ContactUpdate")
         if routed:
             await publish_outbox(self.mover.sessions, self.mover.publisher)
+        if undecided:
+            # The routing group has not stored the contact's first decision yet (both read the same
+            # topic, each at its own pace): read the update again once it has, so an address added
+            # right after the contact's creation is not lost if that decision ends in the pool.
+            raise TransientError(f"first decision not stored yet for {len(undecided)} contact(s)")
+
+    def _geocodes(self, contact: ContactEvent) -> bool:
+        return geocode(lead_from_contact(contact), self.routing.gazetteer).routable
 
 
 def pool_contact_decoder(

@@ -1,7 +1,7 @@
 """Moving a lead by hand: to a named location, or "auto" (the routing decision again, the current
 location excluded). Also the write every move shares with the pool re-drive.
 
-Order and why (docs/decisions/0011-unassigned-pool-and-reassignment.md): under row locks of the
+Order and why (docs/decisions/0013-unassigned-pool-and-reassignment.md): under row locks of the
 lead's SLA timer and assignment (the SLA worker's order, so the two serialise), book the new slot in
 Redis (reserve.lua / decide.lua, keyed ``<lead>#mv<n>``: a retried move gets the same slot), write
 assignment + decision log (who, why) + timer + outbox in one transaction, and only after the commit
