@@ -44,12 +44,14 @@ class Rig:
     store: PostgresSagaStore
     prefix: str  # this test's franchise-code prefix: its locations' ids on the shared topic
 
-    async def add(self, n: int, status: SagaStatus = SagaStatus.ACTIVE, state: str = "TX") -> str:
+    async def add(
+        self, n: int, status: SagaStatus = SagaStatus.ACTIVE, state: str = "TX", region: str = "South"
+    ) -> str:
         code = f"{self.prefix}-{n:02d}"
         draft = LocationDraft(
             name=f"FitNation {code}", address="1 Main St", city="Austin", state=state, postal_code="78701",
             phone="+15125550100", email="a@fitnation.example.com", manager_name="Ana Ruiz",
-            manager_email="ana@fitnation.example.com", daily_capacity=40, franchise_code=code,
+            manager_email="ana@fitnation.example.com", daily_capacity=40, franchise_code=code, region=region,
         )  # fmt: skip
         location = Location(code, draft, status=status, ghl_location_id=f"ghl{code}", lat=30.27, lon=-97.74,
                             geocode_method="zip", timezone="America/Chicago")  # fmt: skip
@@ -205,8 +207,9 @@ async def test_invalid_input_is_answered_422_naming_the_field(rig: Rig) -> None:
     assert (await rig.http.get(url)).json()["status"] == "active"
 
 
-async def test_list_filters_by_status_and_state_and_pages(rig: Rig) -> None:
-    ids = [await rig.add(n, state="TX" if n % 2 else "CA") for n in range(1, 6)]
+async def test_list_filters_by_status_state_region_and_pages(rig: Rig) -> None:
+    places = {1: ("TX", "South"), 0: ("CA", "West")}
+    ids = [await rig.add(n, state=places[n % 2][0], region=places[n % 2][1]) for n in range(1, 6)]
     await rig.add(9, status=SagaStatus.QUARANTINED)
     listed: list[str] = []
     cursor = f"{rig.prefix}-00"
@@ -224,6 +227,10 @@ async def test_list_filters_by_status_and_state_and_pages(rig: Rig) -> None:
     ).json()
     assert {i["location_id"] for i in texans["items"] if i["location_id"].startswith(rig.prefix)} == set(
         ids[::2]
+    )
+    west = (await rig.http.get("/locations", params={"region": "west", "limit": 500})).json()
+    assert {i["location_id"] for i in west["items"] if i["location_id"].startswith(rig.prefix)} == set(
+        ids[1::2]
     )
 
 

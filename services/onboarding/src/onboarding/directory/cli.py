@@ -185,6 +185,7 @@ def list_locations(
     state: Annotated[str | None, typer.Option(help="only this US state (two letters)")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
     cursor: Annotated[str | None, typer.Option(help="continue after this location id")] = None,
+    region: Annotated[str | None, typer.Option(help="only this region (any case)")] = None,
 ) -> None:
     """Locations with their routing settings (paged by id)."""
     from onboarding.domain import fields
@@ -194,7 +195,7 @@ def list_locations(
             state = fields.state(state)
         except fields.FieldError as exc:
             refuse(f"invalid --state: {exc}")
-    page = run(lambda d: d.page(status, state, cursor, limit), publish=False)
+    page = run(lambda d: d.page(status, state, cursor, limit, region), publish=False)
     render.print_page(console, page, limit)
 
 

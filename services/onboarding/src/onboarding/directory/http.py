@@ -113,9 +113,10 @@ def build_directory_router(directory: LocationDirectory, token: str) -> APIRoute
         status: SagaStatus | None = None,
         cursor: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        region: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     ) -> views.LocationPage:
-        """Locations by id, optionally in one status and/or state (``cursor``: the last next_cursor)."""
-        found = await directory.page(status, state, cursor, limit)
+        """Locations by id, optionally in one status, state, region (``cursor``: the last next_cursor)."""
+        found = await directory.page(status, state, cursor, limit, region)
         items = [views.settings_view(loc, pause) for loc, pause in found]
         return views.LocationPage(
             items=items, next_cursor=items[-1].location_id if len(items) == limit else None

@@ -127,7 +127,12 @@ async def expired_pauses(session: AsyncSession, today: date) -> list[str]:
 
 
 async def page(
-    session: AsyncSession, status: SagaStatus | None, state: str | None, after: str | None, limit: int
+    session: AsyncSession,
+    status: SagaStatus | None,
+    state: str | None,
+    after: str | None,
+    limit: int,
+    region: str | None = None,
 ) -> list[Location]:
     """Keyset pagination on the location id (stable while locations are added)."""
     query = select(locations).order_by(locations.c.location_id).limit(limit)
@@ -135,6 +140,8 @@ async def page(
         query = query.where(locations.c.status == status.value)
     if state is not None:
         query = query.where(locations.c.draft["state"].astext == state)
+    if region is not None:
+        query = query.where(func.lower(locations.c.draft["region"].astext) == region.casefold())
     if after is not None:
         query = query.where(locations.c.location_id > after)
     rows = (await session.execute(query)).all()

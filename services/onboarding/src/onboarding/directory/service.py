@@ -111,10 +111,15 @@ class LocationDirectory:
             return location, (await repo.pauses(session, [key])).get(key)
 
     async def page(
-        self, status: SagaStatus | None, state: str | None, after: str | None, limit: int
+        self,
+        status: SagaStatus | None,
+        state: str | None,
+        after: str | None,
+        limit: int,
+        region: str | None = None,
     ) -> list[tuple[Location, repo.Pause | None]]:
         async with self._sessions() as session:
-            found = await repo.page(session, status, state, after and location_key(after), limit)
+            found = await repo.page(session, status, state, after and location_key(after), limit, region)
             paused = await repo.pauses(session, [loc.location_id for loc in found])
         return [(loc, paused.get(loc.location_id)) for loc in found]
 
