@@ -76,11 +76,17 @@ local function better(c, best)
   return c[1] > best[1]
 end
 
--- Reads the candidates of `found` not seen yet; the eligible ones join `pool`. Returns a timezone
--- the caller has no local date for (nothing written yet: the caller adds it and runs again).
+-- Reads the candidates of `found` not seen yet; the eligible ones join `pool` (in distance order).
+-- Returns a timezone the caller has no local date for (nothing written yet: the caller adds it and
+-- runs again), and true when it stopped past the fair window of the nearest eligible one.
 local function evaluate(found, step, pool)
   for _, item in ipairs(found) do
     local id, dist = item[1], item[2]
+    -- the fair policies' window is wide: locations past it are not read at all (nearest keeps
+    -- reading the whole answer, so its reported candidates stay what they were)
+    if policy ~= 'nearest' and pool[1] and tonumber(dist) > tonumber(pool[1][2]) + window_miles then
+      return nil, true
+    end
     if not seen[id] then
       if nseen >= limit then
         capped = true
@@ -122,13 +128,18 @@ end
 -- The fair policies: smallest virtual finish time among the eligible ones within `fairband`.
 local function choose_fair(pool, nearest)
   local inband, passes, top = {}, {}, nil
+  local ids = {}
   for _, c in ipairs(pool) do
     if tonumber(c[2]) <= nearest + fairband then
       table.insert(inband, c)
-      local pass = tonumber(redis.call('HGET', KEYS[6], c[1]))
-      passes[c[1]] = pass
-      if pass and (top == nil or pass > top) then top = pass end
+      table.insert(ids, c[1])
     end
+  end
+  local stored = redis.call('HMGET', KEYS[6], unpack(ids))
+  for i, c in ipairs(inband) do
+    local pass = tonumber(stored[i])
+    passes[c[1]] = pass
+    if pass and (top == nil or pass > top) then top = pass end
   end
   local best, bestfinish = nil, nil
   for _, c in ipairs(inband) do
@@ -164,12 +175,12 @@ local function search(key, radius, base, step)
   while true do
     local found = redis.call('GEOSEARCH', key, 'FROMLONLAT', lon, lat, 'BYRADIUS', radius, 'mi',
       'ASC', 'COUNT', count, 'WITHDIST')
-    local missing = evaluate(found, step, pool)
+    local missing, stopped = evaluate(found, step, pool)
     if missing then return nil, missing end
-    local best, nearest = nil, nil
-    if #pool > 0 then best, nearest = choose(pool) end
     local exhausted = #found < count
-    if best and (capped or exhausted or tonumber(found[#found][2]) > nearest + window_miles) then
+    local first = pool[1] and tonumber(pool[1][2])
+    if first and (capped or exhausted or stopped or tonumber(found[#found][2]) > first + window_miles) then
+      local best, nearest = choose(pool)  -- once the whole window is seen
       for _, c in ipairs(pool) do
         if tonumber(c[2]) <= nearest + band and #out < 2 * keep then report(c) end
       end
