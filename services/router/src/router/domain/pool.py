@@ -34,8 +34,11 @@ class TriggerKind(enum.StrEnum):
 
 # Reasons a trigger can take away: a fresh day frees capacity only; a new or changed location can
 # be in range, have capacity, or be one the lead has not been at.
-MIDNIGHT_REASONS: tuple[str, ...] = (AT_CAPACITY,)
-LOCATION_REASONS: tuple[str, ...] = (AT_CAPACITY, NONE_IN_RANGE, ALL_HAD_IT)
+TERRITORY_FULL = "territory_full"  # the territory fallback "pool": the owner had no slot
+TERRITORY_OWNER_UNAVAILABLE = "territory_owner_unavailable"  # ... or was paused
+MIDNIGHT_REASONS: tuple[str, ...] = (AT_CAPACITY, TERRITORY_FULL)
+LOCATION_REASONS: tuple[str, ...] = (AT_CAPACITY, NONE_IN_RANGE, ALL_HAD_IT, TERRITORY_FULL,
+                                     TERRITORY_OWNER_UNAVAILABLE)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
