@@ -25,7 +25,7 @@ from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.ghl import ContactEvent
 from leadflow_common.events.leads import LeadContact
 from leadflow_common.kafka.dead_letter import ConsumedRecord
-from leadflow_common.kafka.errors import TransientError
+from leadflow_common.kafka.errors import PermanentError, TransientError
 from leadflow_common.logging import get_logger
 from leadflow_common.redis import AnyRedis
 from router.adapters import pool_store as store
@@ -216,12 +216,23 @@ def pool_contact_decoder(
     decode: Callable[[ConsumedRecord], Envelope | None],
 ) -> Callable[[ConsumedRecord], Envelope | None]:
     """Decode only what may be a ContactUpdate: records whose ``ce_type`` header names another
-    type are skipped undecoded (this group reads every GHL event; most are not its business)."""
+    type are skipped undecoded (this group reads every GHL event; most are not its business).
+
+    A record nobody can decode is skipped here too, with a log line: the routing group reads the
+    same topic and dead-letters it. Dead-lettering it from this group as well put every poison
+    record in the DLT twice, and a replay then re-drove it twice."""
 
     def decode_contact_updates(record: ConsumedRecord) -> Envelope | None:
         kind = record.headers.get("ce_type") or record.headers.get("event_type")
         if kind is not None and kind != "ContactUpdate":
             return None
-        return decode(record)
+        try:
+            return decode(record)
+        except PermanentError as exc:
+            log.warning(
+                "pool_skipped_undecodable", topic=record.topic, partition=record.partition,
+                offset=record.offset, error=str(exc)[:300],
+            )  # fmt: skip
+            return None
 
     return decode_contact_updates

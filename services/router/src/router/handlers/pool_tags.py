@@ -13,6 +13,7 @@ from typing import Protocol
 from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.leads import LeadAssigned, LeadUnassigned
 from leadflow_common.kafka.dead_letter import ConsumedRecord
+from leadflow_common.kafka.errors import PermanentError
 from leadflow_common.logging import get_logger
 from router.domain.pool import MOVE_RULES
 
@@ -66,12 +67,21 @@ class PoolTagger:
 def tag_event_decoder(
     decode: Callable[[ConsumedRecord], Envelope | None],
 ) -> Callable[[ConsumedRecord], Envelope | None]:
-    """Decode only the event types the tagger acts on (by the ``ce_type`` header, when present)."""
+    """Decode only the event types the tagger acts on (by the ``ce_type`` header, when present).
+    A record nobody can decode is skipped with a log line: the sync group reads the same topic and
+    dead-letters it (from both groups it would reach the DLT twice)."""
 
     def decode_tagged(record: ConsumedRecord) -> Envelope | None:
         kind = record.headers.get("ce_type") or record.headers.get("event_type")
         if kind is not None and kind not in TAGGED_TYPES:
             return None
-        return decode(record)
+        try:
+            return decode(record)
+        except PermanentError as exc:
+            log.warning(
+                "pool_tags_skipped_undecodable", topic=record.topic, partition=record.partition,
+                offset=record.offset, error=str(exc)[:300],
+            )  # fmt: skip
+            return None
 
     return decode_tagged
