@@ -25,7 +25,7 @@ from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.ghl import ContactEvent
 from leadflow_common.events.leads import LeadContact
 from leadflow_common.kafka.dead_letter import ConsumedRecord
-from leadflow_common.kafka.errors import PermanentError, TransientError
+from leadflow_common.kafka.errors import TransientError
 from leadflow_common.logging import get_logger
 from leadflow_common.redis import AnyRedis
 from router.adapters import pool_store as store
@@ -40,6 +40,7 @@ from router.handlers.outbox import publish_outbox
 from router.handlers.reassign import LeadMover, Move, reservation_id, stored_geocode
 from router.handlers.routing import RoutingHandler, lead_from_contact
 from router.handlers.routing_batch import contact_snapshot
+from router.handlers.secondary_decode import Decoder, secondary_decoder
 from router.handlers.sla import utcnow
 from router.pool_settings import PoolSettings
 
@@ -212,27 +213,7 @@ class PoolRedrive:
         return geocode(lead_from_contact(contact), self.routing.gazetteer).routable
 
 
-def pool_contact_decoder(
-    decode: Callable[[ConsumedRecord], Envelope | None],
-) -> Callable[[ConsumedRecord], Envelope | None]:
-    """Decode only what may be a ContactUpdate: records whose ``ce_type`` header names another
-    type are skipped undecoded (this group reads every GHL event; most are not its business).
-
-    A record nobody can decode is skipped here too, with a log line: the routing group reads the
-    same topic and dead-letters it. Dead-lettering it from this group as well put every poison
-    record in the DLT twice, and a replay then re-drove it twice."""
-
-    def decode_contact_updates(record: ConsumedRecord) -> Envelope | None:
-        kind = record.headers.get("ce_type") or record.headers.get("event_type")
-        if kind is not None and kind != "ContactUpdate":
-            return None
-        try:
-            return decode(record)
-        except PermanentError as exc:
-            log.warning(
-                "pool_skipped_undecodable", topic=record.topic, partition=record.partition,
-                offset=record.offset, error=str(exc)[:300],
-            )  # fmt: skip
-            return None
-
-    return decode_contact_updates
+def pool_contact_decoder(decode: Decoder) -> Decoder:
+    """Decode only what may be a ContactUpdate (this group reads every GHL event; most are not its
+    business); see secondary_decode for why a poison record is skipped here."""
+    return secondary_decoder(decode, {"ContactUpdate"}, "router-pool")

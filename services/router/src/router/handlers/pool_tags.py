@@ -6,16 +6,15 @@ Its own group, apart from ``router-sync``: a pool lead has no location to copy i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.leads import LeadAssigned, LeadUnassigned
 from leadflow_common.kafka.dead_letter import ConsumedRecord
-from leadflow_common.kafka.errors import PermanentError
 from leadflow_common.logging import get_logger
 from router.domain.pool import MOVE_RULES
+from router.handlers.secondary_decode import Decoder, secondary_decoder
 
 log = get_logger(__name__)
 TAGGED_TYPES = frozenset({LeadUnassigned.EVENT_TYPE, LeadAssigned.EVENT_TYPE})
@@ -64,24 +63,7 @@ class PoolTagger:
             await self.ghl.remove_tags(source, lead_id, [self.tag])
 
 
-def tag_event_decoder(
-    decode: Callable[[ConsumedRecord], Envelope | None],
-) -> Callable[[ConsumedRecord], Envelope | None]:
-    """Decode only the event types the tagger acts on (by the ``ce_type`` header, when present).
-    A record nobody can decode is skipped with a log line: the sync group reads the same topic and
-    dead-letters it (from both groups it would reach the DLT twice)."""
-
-    def decode_tagged(record: ConsumedRecord) -> Envelope | None:
-        kind = record.headers.get("ce_type") or record.headers.get("event_type")
-        if kind is not None and kind not in TAGGED_TYPES:
-            return None
-        try:
-            return decode(record)
-        except PermanentError as exc:
-            log.warning(
-                "pool_tags_skipped_undecodable", topic=record.topic, partition=record.partition,
-                offset=record.offset, error=str(exc)[:300],
-            )  # fmt: skip
-            return None
-
-    return decode_tagged
+def tag_event_decoder(decode: Decoder) -> Decoder:
+    """Decode only the event types the tagger acts on (by the ``ce_type`` header, when present);
+    see secondary_decode for why a poison record is skipped here."""
+    return secondary_decoder(decode, TAGGED_TYPES, "router-pool-tags")
