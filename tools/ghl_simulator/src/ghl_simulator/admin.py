@@ -100,7 +100,13 @@ async def reset(sim: SimDep) -> Json:
 async def install(location_id: str, action: Literal["install", "uninstall"], sim: SimDep) -> Json:
     if location_id not in sim.world.locations:
         raise GhlHttpError(404, "Location not found")
-    (sim.world.installed.add if action == "install" else sim.world.installed.discard)(location_id)
+    if action == "install":
+        sim.world.installed.add(location_id)
+    else:  # like GHL: uninstalling revokes the app's tokens of the location (calls answer 401)
+        sim.world.installed.discard(location_id)
+        revoked = [t for t, issued in sim.world.tokens.items() if issued.location_id == location_id]
+        for token in revoked:
+            del sim.world.tokens[token]
     return {"locationId": location_id, "isInstalled": location_id in sim.world.installed}
 
 

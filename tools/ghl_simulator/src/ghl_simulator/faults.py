@@ -42,6 +42,11 @@ class FaultConfig(BaseModel):
         "token still works, using it does not",
     )
     revoked_status: int = Field(default=401, description="401 (token rejected) or 403 (no access)")
+    revoked_agency: bool = Field(
+        default=False,
+        description="refuse every call made with the agency token (rotated or revoked) with 401 "
+        "until cleared, the token exchange included; location tokens already issued keep working",
+    )
     drop_webhooks: int = Field(
         default=0, ge=0, description="the next N contacts created get no webhook at all (GHL never sends it)"
     )
@@ -82,8 +87,11 @@ class Faults:
         return now < self.storm_until and self.rng.random() < self.config.storm_rate
 
     def revoked(self, location_id: str | None) -> int | None:
-        """The status refusing a location token of ``location_id``, if its access is revoked."""
-        if location_id is not None and location_id in self.config.revoked_locations:
+        """The status refusing a location token of ``location_id`` (None: the agency token), if
+        its access is revoked."""
+        if location_id is None:
+            return 401 if self.config.revoked_agency else None
+        if location_id in self.config.revoked_locations:
             return self.config.revoked_status
         return None
 

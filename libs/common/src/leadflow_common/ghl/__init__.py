@@ -2,6 +2,7 @@
 
 from leadflow_common.ghl.client import GhlClient
 from leadflow_common.ghl.errors import (
+    GhlAgencyAuthError,
     GhlAuthError,
     GhlCredentialsUnavailable,
     GhlError,
@@ -29,6 +30,7 @@ from leadflow_common.ghl.settings import GhlSettings
 
 __all__ = [
     "CustomValue",
+    "GhlAgencyAuthError",
     "GhlAuthError",
     "GhlClient",
     "GhlContact",
