@@ -31,6 +31,14 @@ LOG = Path(tempfile.gettempdir()) / "bench-analytics-consumer.log"
 PROGRESS = "SELECT coalesce(sum(events_applied), 0) FROM projection_progress"
 
 
+def compare_env(env: dict[str, str], src: str) -> dict[str, str]:
+    """``env`` running the analytics package found in ``src`` (e.g. the code before a change:
+    ``git archive <rev> services/analytics | tar -x -C /tmp/before``, src
+    /tmp/before/services/analytics/src) instead of this tree's: PYTHONPATH comes before the
+    editable install. The rest of the workspace (leadflow_common, the engine) is this tree's."""
+    return {**env, "PYTHONPATH": os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)}
+
+
 @dataclass(frozen=True)
 class ConsumerRun:
     batch: int
@@ -38,6 +46,7 @@ class ConsumerRun:
     seconds: float
     cpu_s: float
     pg_cpu_s: float
+    code: str = "this tree"
 
     @property
     def rate(self) -> float:
@@ -91,7 +100,14 @@ def start_consumer(env: dict[str, str], schema: str, batch: int, port: int) -> s
 
 
 async def measure(
-    env: dict[str, str], admin_dsn: str, app_dsn: str, schema: str, batch: int, target: int, port: int
+    env: dict[str, str],
+    admin_dsn: str,
+    app_dsn: str,
+    schema: str,
+    batch: int,
+    target: int,
+    port: int,
+    code: str = "this tree",
 ) -> ConsumerRun:
     """Runs one consumer process until ``target`` events are applied (bounded: 600 s)."""
     proc = start_consumer(env, schema, batch, port)
@@ -118,7 +134,9 @@ async def measure(
         if first is None or applied < target:
             raise RuntimeError(f"batch {batch}: only {applied} of {target} events applied in time")
         t0, a0, cpu0, pids, pg0 = first
-        return ConsumerRun(batch, applied - a0, now - t0, cpu_seconds(proc.pid) - cpu0, total_cpu(pids) - pg0)
+        return ConsumerRun(
+            batch, applied - a0, now - t0, cpu_seconds(proc.pid) - cpu0, total_cpu(pids) - pg0, code
+        )
     finally:
         await conn.close()
         proc.send_signal(signal.SIGTERM)

@@ -3,7 +3,9 @@
 1. Consumer path: a backlog of generated events (locations, assignments, syncs, SLA re-routes,
    outcomes, appointments, unknown types) is produced to Kafka first; then ``analytics serve``
    processes consume it through the shared batch engine into fresh schemas, one process per
-   batch size: 1 (the baseline: one record per transaction), 500 and the default. Events/s
+   batch size: 1 (the baseline: one record per transaction), 500 and the default; with
+   ``--compare-src DIR`` also the default batch size running the analytics code in DIR (the
+   code before a change), against the same backlog. Events/s
    applied (Kafka fetch + envelope decode + translate + one transaction per batch + commits),
    CPU of the analytics process and of its Postgres backends.
 2. Dashboard API: ``analytics serve`` (consumer off) over a synthetic hourly history, loaded
@@ -12,6 +14,7 @@
    rollup read uncached, and cached (Redis, 5 s TTL).
 
     uv run python bench/analytics/run.py [--events 60000] [--baseline-events 1500] [--rate 100]
+        [--compare-src /tmp/before/services/analytics/src]
 
 Needs the devstack (``uv run devstack up``)."""
 
@@ -30,7 +33,7 @@ import asyncpg  # noqa: E402
 
 from analytics.settings import AnalyticsSettings  # noqa: E402
 from bench.analytics import api_path, consumer_path  # noqa: E402
-from bench.analytics.consumer_path import ConsumerRun  # noqa: E402
+from bench.analytics.consumer_path import ConsumerRun, compare_env  # noqa: E402
 from leadflow_common.kafka.admin import ensure_topics  # noqa: E402
 from leadflow_common.migrations import upgrade  # noqa: E402
 from tests.support.ghl import free_port  # noqa: E402
@@ -80,22 +83,30 @@ async def consumer_bench(args: argparse.Namespace, base: AnalyticsSettings, admi
         items = consumer_path.stream_items(args.events, args.locations)
         produce_s = await consumer_path.produce_backlog(bootstrap, items)
         print(f"backlog: {len(items):,} events produced to Kafka in {produce_s:.1f} s")
+        if args.compare_src:
+            print(f"compare: analytics code from {args.compare_src}")
         runs: list[ConsumerRun] = []
-        for batch, target in (
-            (1, args.baseline_events),
-            (500, len(items)),
-            (base.batch_max_records, len(items)),
-        ):
+        plan = [
+            (1, args.baseline_events, env, "this tree"),
+            (500, len(items), env, "this tree"),
+            (base.batch_max_records, len(items), env, "this tree"),
+        ]
+        if args.compare_src:  # the same backlog through other code, e.g. before a change
+            plan.append((base.batch_max_records, len(items), compare_env(env, args.compare_src), "compare"))
+        for batch, target, run_env, code in plan:
             schema = consumer_path.fresh_name("analytics_bench")
             schemas.append(schema)
             await asyncio.to_thread(upgrade, MIGRATIONS, base.database_url, schema)
             runs.append(
-                await consumer_path.measure(env, admin_dsn, app_dsn, schema, batch, target, free_port())
+                await consumer_path.measure(
+                    run_env, admin_dsn, app_dsn, schema, batch, target, free_port(), code
+                )
             )
         baseline = runs[0].rate
         table(
             "analytics consumer path (Kafka backlog -> batch engine -> committed projections)",
             (
+                "code",
                 "batch",
                 "events",
                 "events/s",
@@ -108,6 +119,7 @@ async def consumer_bench(args: argparse.Namespace, base: AnalyticsSettings, admi
             ),
             [
                 (
+                    r.code,
                     str(r.batch),
                     f"{r.events:,}",
                     f"{r.rate:,.0f}",
@@ -208,6 +220,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=100.0, help="API requests per second, constant")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument(
+        "--compare-src",
+        help="also run the default batch size with the analytics package in this directory"
+        " (e.g. the code before a change, see consumer_path.compare_env)",
+    )
     parser.add_argument("--skip-consumer", action="store_true")
     parser.add_argument("--skip-api", action="store_true")
     asyncio.run(main(parser.parse_args()))

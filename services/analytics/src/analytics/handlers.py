@@ -8,17 +8,16 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from analytics.adapters.projections import BatchOutcome, ProjectionStore
-from analytics.domain.facts import Facts
+from analytics.adapters.projections import BatchOutcome, ProjectionStore, TranslatedEvent
+from analytics.decode import decode_event
 from analytics.metrics import BATCH_SECONDS, BATCH_SIZE, EVENTS_APPLIED, FRESHNESS_SECONDS
 from analytics.translate import translate
 from leadflow_common.events import Envelope
-from leadflow_common.kafka.consumer import decode_record
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
 
 log = get_logger(__name__)
-Translated = tuple[Envelope | None, Facts]
+Translated = TranslatedEvent
 
 
 class BatchProjector:
@@ -32,7 +31,7 @@ class BatchProjector:
         """Decode and translate one record (pure): the consumer runs it as soon as a poll returns,
         while the previous batch is still in Postgres. A malformed record raises here, so it is
         dead-lettered alone and never reaches a transaction."""
-        envelope = decode_record(record)
+        envelope = decode_event(record)
         return envelope, translate(record.topic, record.key_str, envelope)
 
     async def __call__(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:

@@ -25,6 +25,7 @@ from analytics.handlers import BatchProjector
 from analytics.ops_views import Upstream, UpstreamViews, ops_views_router
 from analytics.paging import BadCursor
 from analytics.reports import LocationNotFound
+from analytics.runtime import tune_collector
 from analytics.settings import AnalyticsSettings
 from leadflow_common.db import make_engine, make_sessionmaker, ping
 from leadflow_common.http import Readiness, instrument_http, ops_router
@@ -60,6 +61,7 @@ def build_service(settings: AnalyticsSettings) -> Service:
     broker = make_broker(settings.kafka, settings.service_name)
     if settings.consume:
         subscribe_projector(broker, projector, settings)
+        tune_collector(settings.gc_gen0_threshold)
     return Service(settings, engine, redis, cache, broker, projector)
 
 

@@ -19,10 +19,10 @@ from sqlalchemy import text
 from analytics.adapters.projections import SWAP_LOCK_KEY, ProjectionStore
 from analytics.adapters.replay import TopicReplay
 from analytics.consumer import CONSUMED_TOPICS
+from analytics.decode import decode_event
 from analytics.settings import AnalyticsSettings
 from analytics.translate import translate
 from leadflow_common.db import make_engine, make_sessionmaker
-from leadflow_common.kafka.consumer import decode_record
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
 from leadflow_common.migrations import upgrade
@@ -57,7 +57,7 @@ async def run_rebuild(
         translated = []
         for record in records:
             try:
-                envelope = decode_record(record)
+                envelope = decode_event(record)
                 translated.append((envelope, translate(record.topic, record.key_str, envelope)))
             except Exception as exc:  # the live consumer dead-lettered it; it applies nothing here either
                 poison += 1

@@ -22,6 +22,11 @@ class AnalyticsSettings(ServiceSettings):
     consume: bool = Field(default=True, description="run the batch consumer inside the API process")
     # not on the latency path: big batches, so per-batch round trips and commits amortise
     batch_max_records: int = Field(default=2000, ge=1)
+    gc_gen0_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="cyclic GC young-generation threshold of a consuming process (0: Python's default)",
+    )
     replica_id: str = Field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}",
         description="names this process's projection_progress row",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from analytics.decode import EventEnvelope
 from analytics.domain.facts import (
     UNASSIGNED,
     Activity,
@@ -32,7 +33,7 @@ from leadflow_common.events import (
     StepCompleted,
     StepFailed,
     UnknownEventType,
-    parse_payload,
+    payload_class,
 )
 from leadflow_common.events.ghl import (
     AppointmentEvent,
@@ -43,9 +44,15 @@ from leadflow_common.events.ghl import (
 from leadflow_common.topics import GHL_EVENTS, LOCATIONS
 
 OPPORTUNITY_OUTCOMES = {"won": "won", "lost": "lost"}
+# The consumer's lean envelope (analytics/decode.py) or the pydantic model (rebuild, tests).
+AnyEnvelope = EventEnvelope | Envelope
 
 
-def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
+def event_key(envelope: AnyEnvelope) -> str:
+    return envelope.event_key if isinstance(envelope, EventEnvelope) else str(envelope.event_id)
+
+
+def translate(topic: str, key: str | None, envelope: AnyEnvelope | None) -> Facts:
     facts = Facts()
     if envelope is None:
         if topic.endswith(LOCATIONS.base_name) and key:
@@ -55,11 +62,12 @@ def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
         _ghl(envelope, facts)
         return facts
     try:
-        payload = parse_payload(envelope)
+        # = parse_payload, which takes the pydantic envelope only
+        payload = payload_class(envelope.event_type).model_validate(envelope.payload)
     except UnknownEventType:
         facts.skipped += 1
         return facts
-    event_id = str(envelope.event_id)
+    event_id = event_key(envelope)
     match payload:
         case LocationProfile():
             facts.locations.append(_location(payload, envelope.occurred_at))
@@ -105,12 +113,12 @@ def translate(topic: str, key: str | None, envelope: Envelope | None) -> Facts:
     return facts
 
 
-def _reassigned(payload: LeadReassigned, envelope: Envelope, facts: Facts) -> None:
+def _reassigned(payload: LeadReassigned, envelope: AnyEnvelope, facts: Facts) -> None:
     """SLA counters at the location the lead left, and the move of its count to the new one."""
     target = payload.to_location_id or UNASSIGNED
     facts.leads.append(LeadRoute(payload.lead_id, payload.decided_at, target, payload.score))
     deltas = reassignment_deltas(payload.reason, payload.to_location_id is not None)
-    event_id = str(envelope.event_id)
+    event_id = event_key(envelope)
     # a lead moved out of the unassigned pool names no location it left (router: from_location_id '')
     left = payload.from_location_id or UNASSIGNED
     facts.activities.append(Activity(event_id, payload.decided_at, deltas, left))
@@ -144,9 +152,9 @@ def _location(profile: LocationProfile, occurred_at: datetime) -> LocationInfo:
     )
 
 
-def _ghl(envelope: Envelope, facts: Facts) -> None:
+def _ghl(envelope: AnyEnvelope, facts: Facts) -> None:
     event = parse_ghl_event(envelope.payload)
-    event_id = str(envelope.event_id)
+    event_id = event_key(envelope)
     at = envelope.occurred_at
     if isinstance(event, UnknownGhlEvent):
         facts.skipped += 1

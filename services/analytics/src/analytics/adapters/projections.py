@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from asyncpg import Connection
@@ -23,6 +24,7 @@ from analytics.adapters.directory import (
     unpark,
 )
 from analytics.adapters.upserts import claim, load_counted, record_progress, upsert_counters, upsert_directory
+from analytics.decode import EventEnvelope
 from analytics.domain.aggregate import aggregate
 from analytics.domain.attribution import lead_attributed, split_resolved
 from analytics.domain.facts import Facts
@@ -33,7 +35,9 @@ from leadflow_common.events import Envelope
 # writes into the schema that is being replaced.
 SWAP_LOCK_KEY = 0x616E616C79  # "analy"
 
-TranslatedEvent = tuple[Envelope | None, Facts]
+# The consumer's lean envelope (analytics/decode.py) or the pydantic model (rebuild, tests): the
+# store reads event_id and occurred_at of either.
+TranslatedEvent = tuple[EventEnvelope | Envelope | None, Facts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +64,18 @@ class ProjectionStore:
         self._swap_lock = swap_lock
         self._replica = replica or f"{socket.gethostname()}:{os.getpid()}"
 
-    async def apply(self, batch: list[TranslatedEvent]) -> BatchOutcome:
+    async def apply(self, batch: Sequence[TranslatedEvent]) -> BatchOutcome:
         async with self._sessions() as session:
             raw = await (await session.connection()).get_raw_connection()
             conn: Connection = raw.driver_connection
             async with conn.transaction():
                 if self._swap_lock:
-                    await conn.execute(sql.SWAP_LOCK, SWAP_LOCK_KEY)
+                    await conn.execute(sql.BEGIN_BATCH_LOCKED, SWAP_LOCK_KEY)
+                else:
+                    await conn.execute(sql.BEGIN_BATCH)
                 return await self._apply(conn, batch)
 
-    async def _apply(self, conn: Connection, batch: list[TranslatedEvent]) -> BatchOutcome:
+    async def _apply(self, conn: Connection, batch: Sequence[TranslatedEvent]) -> BatchOutcome:
         ids = [env.event_id for env, _ in batch if env is not None]
         new = await claim(conn, self._group, ids)
         facts, applied = Facts(), 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from asyncpg import Connection
@@ -30,31 +30,14 @@ async def claim(conn: Connection, group: str, event_ids: Sequence[uuid.UUID]) ->
 
 
 async def upsert_counters(conn: Connection, increments: Increments) -> None:
-    await _add(conn, sql.HOURLY_UPSERT, increments.hourly)
-    await _add(conn, sql.DAILY_UPSERT, increments.daily)
-    await _add(conn, sql.UTC_DAILY_UPSERT, utc_days(increments.hourly))
-
-
-def utc_days(
-    hourly: Mapping[tuple[str, datetime], dict[str, float]],
-) -> dict[tuple[str, date], dict[str, float]]:
-    """The hourly increments summed per UTC day (the rollup the dashboard windows read)."""
-    days: dict[tuple[str, date], dict[str, float]] = {}
-    for (location, hour), values in hourly.items():
-        day = days.setdefault((location, hour.date()), {})
-        for name, value in values.items():
-            day[name] = day.get(name, 0.0) + value
-    return days
-
-
-async def _add(conn: Connection, statement: str, rows: Mapping[tuple[str, Any], dict[str, float]]) -> None:
+    rows = increments.rows
     if not rows:
         return
-    # sorted: concurrent consumers lock rows in the same order, so they cannot deadlock
-    ordered = sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1]))
-    params: list[list[Any]] = [[k[0] for k, _ in ordered], [k[1] for k, _ in ordered]]
-    params += [[v.get(name, 0.0) for _, v in ordered] for name in COUNTERS]
-    await conn.execute(statement, *params)
+    ordered = sorted(rows)  # (location, hour, day): the order the statement also locks rows in
+    params: list[list[Any]] = [[k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered]]
+    values = [rows[k] for k in ordered]
+    params += [[v.get(name, 0.0) for v in values] for name in COUNTERS]
+    await conn.execute(sql.ROLLUP_UPSERT, *params)
 
 
 async def upsert_directory(conn: Connection, facts: Facts, moved: Mapping[str, CountedLead]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -69,22 +69,44 @@ def _bucket(rows: dict[K, dict[str, float]], key: K) -> dict[str, float]:
     return row
 
 
+Bucket = tuple[str, datetime, date]  # (location, UTC hour, the location's local day of it)
+
+
 @dataclass(slots=True)
 class Increments:
-    """Counter increments keyed by (location, UTC hour) and (location, local day), sparse."""
+    """Counter increments keyed by (location, UTC hour, local day), sparse: one row per hourly
+    bucket, except in an hour that spans two local days (a timezone offset that is not a whole
+    number of hours, or a change of offset), which has a row for each. The hourly, local-day and
+    UTC-day rollups are all sums of these rows, so the apply sends them once and Postgres groups
+    them per table (statements.ROLLUP_UPSERT)."""
 
-    hourly: dict[tuple[str, datetime], dict[str, float]] = field(default_factory=dict)
-    daily: dict[tuple[str, date], dict[str, float]] = field(default_factory=dict)
+    rows: dict[Bucket, dict[str, float]] = field(default_factory=dict)
     clock: BucketClock = field(default_factory=BucketClock)
 
     def add(self, activity: Activity, location_id: str, timezone: str) -> None:
         seconds = activity.at.timestamp()
         index = int(seconds // 3600)
-        hour = _bucket(self.hourly, (location_id, self.clock.hour(index)))
-        day = _bucket(self.daily, (location_id, self.clock.local_day(activity.at, seconds, index, timezone)))
+        day = self.clock.local_day(activity.at, seconds, index, timezone)
+        row = _bucket(self.rows, (location_id, self.clock.hour(index), day))
         for name, value in activity.deltas.items():
-            hour[name] = hour.get(name, 0.0) + value
-            day[name] = day.get(name, 0.0) + value
+            row[name] = row.get(name, 0.0) + value
+
+    @property
+    def hourly(self) -> dict[tuple[str, datetime], dict[str, float]]:
+        return _rollup(self.rows, lambda b: (b[0], b[1]))
+
+    @property
+    def daily(self) -> dict[tuple[str, date], dict[str, float]]:
+        return _rollup(self.rows, lambda b: (b[0], b[2]))
+
+
+def _rollup(rows: dict[Bucket, dict[str, float]], key: Callable[[Bucket], K]) -> dict[K, dict[str, float]]:
+    out: dict[K, dict[str, float]] = {}
+    for bucket, values in rows.items():
+        row = _bucket(out, key(bucket))
+        for name, value in values.items():
+            row[name] = row.get(name, 0.0) + value
+    return out
 
 
 def aggregate(resolved: Iterable[tuple[Activity, str]], directory: Directory) -> Increments:
