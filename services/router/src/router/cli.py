@@ -10,6 +10,7 @@ import typer
 
 from leadflow_common.cli_errors import check_schema, infra_errors
 from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED, LOCATIONS
+from router.cli_policy import policy_app
 from router.cli_routes import routes_app
 from router.settings import RouterSettings
 
@@ -17,6 +18,7 @@ SERVICE = "router"
 
 app = typer.Typer(help="leadflow router: assigns every lead to the right franchise location")
 app.add_typer(routes_app, name="routes")
+app.add_typer(policy_app, name="policy")
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 

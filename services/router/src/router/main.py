@@ -23,6 +23,8 @@ from leadflow_common.topics import GHL_EVENTS
 from router.adapters.tables import processed_events
 from router.api import api
 from router.consumer import subscribe
+from router.policy_api import policy_api
+from router.policy_reload import policy_of
 from router.pool_api import pool_api
 from router.pool_wiring import build_pool, pool_of, subscribe_pool
 from router.reconcile_worker import InProcess, in_process
@@ -68,6 +70,7 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
         await svc.directory.reconcile()
     await svc.decider.refresh_timezones()
     await svc.locations.refresh()
+    await policy_of(svc).reload(force=True)  # the stored routing policy before the first lead
     subscribe(svc.broker, settings.kafka, svc.routing, svc.batch_routing, svc.directory, svc.sync)
     pool = pool_of(svc)
     subscribe_pool(svc.broker, svc, pool)
@@ -84,6 +87,7 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
         asyncio.create_task(
             every(settings.directory_watch_interval_s, "location-cache", svc.locations.refresh)
         ),
+        asyncio.create_task(every(settings.policy_poll_interval_s, "policy", policy_of(svc).reload)),
     ]
     if svc.sla is not None:
         tasks.append(asyncio.create_task(every(settings.sla_poll_interval_s, "sla", svc.sla.run_once)))
@@ -132,4 +136,5 @@ def create_app(settings: RouterSettings | None = None, ghl_settings: GhlSettings
     instrument_http(app)
     app.include_router(api)
     app.include_router(pool_api)
+    app.include_router(policy_api)
     return app

@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from leadflow_common.settings import ServiceSettings
 from router.domain.open_rank import HoursRule
 from router.domain.policies import TerritoryFallback, TiePolicy
+from router.domain.policy import RoutingPolicyDocument, WeightsDocument
 from router.domain.rules import RoutingPolicy
 from router.domain.scoring import ScoreWeights
 
@@ -75,6 +76,9 @@ class RouterSettings(ServiceSettings):
     counter_ttl_s: int = 48 * 3600
     reconcile_interval_s: float = 3600.0
     directory_watch_interval_s: float = 2.0
+    policy_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="how often a replica looks for a new routing policy version"
+    )
     sync_enabled: bool = Field(default=True, description="apply assignments in GHL (router-sync group)")
     sync_tag_prefix: str = "routed"
     sync_tag_source: bool = Field(
@@ -152,6 +156,20 @@ class RouterSettings(ServiceSettings):
             field_points=self.field_points if self.field_points is not None else defaults.field_points,
             tag_points=self.tag_points if self.tag_points is not None else defaults.tag_points,
         )
+
+    def policy_document(self) -> RoutingPolicyDocument:
+        """The bootstrap routing policy (version 0): these settings, used while none is stored."""
+        w = self.score_weights()
+        return RoutingPolicyDocument(
+            radii_miles=list(self.radii_miles), candidate_count=self.candidate_count,
+            capacity_threshold=self.capacity_threshold, priority_score=self.priority_score,
+            tie_miles=self.tie_miles, state_candidate_count=self.state_candidate_count,
+            tie_policy=self.tie_policy, fair_band_miles=self.fair_band_miles,
+            territory_fallback=self.territory_fallback, returning_enabled=self.returning_enabled,
+            returning_window_days=self.returning_window_days,
+            weights=WeightsDocument(source_points=w.source_points, field_points=w.field_points,
+                                    tag_points=w.tag_points, unknown_source_points=w.unknown_source_points),
+        )  # fmt: skip
 
     def routes_location(self, location_id: str | None) -> bool:
         if self.accept_all_locations:

@@ -27,9 +27,9 @@ APPLY = text(
     " CAST(:reason AS text[]), CAST(:distance AS float8[]), CAST(:day AS date[]), CAST(:score AS float8[]),"
     " CAST(:method AS text[]), CAST(:state AS text[]), CAST(:at AS timestamptz[]), CAST(:note AS text[]),"
     " CAST(:lat AS float8[]), CAST(:lon AS float8[]), CAST(:candidates AS text[]),"
-    " CAST(:timings AS text[]), CAST(:replayed AS text[]))"
+    " CAST(:timings AS text[]), CAST(:replayed AS text[]), CAST(:policy AS int[]))"
     " AS d(lead, event, source, location, ghl, rule, reason, distance, day, score, method, state, at,"
-    " note, lat, lon, candidates, timings, replayed)), "
+    " note, lat, lon, candidates, timings, replayed, policy)), "
     "c AS (INSERT INTO processed_events (consumer_group, event_id) SELECT :group, event FROM d"
     " ON CONFLICT DO NOTHING RETURNING event_id), "
     "a AS (INSERT INTO assignments (lead_id, event_id, source_location_id, location_id, ghl_location_id,"
@@ -38,9 +38,9 @@ APPLY = text(
     " d.method, d.state, d.at, d.note FROM d JOIN c ON c.event_id = d.event"
     " ON CONFLICT DO NOTHING RETURNING lead_id), "
     "l AS (INSERT INTO decision_log (lead_id, event_id, rule, geocode_method, lat, lon, candidates,"
-    " timings_ms, replayed, decided_at, hours_note)"
+    " timings_ms, replayed, decided_at, hours_note, policy_version)"
     " SELECT d.lead, d.event, d.rule, d.method, d.lat, d.lon, CAST(d.candidates AS jsonb),"
-    " CAST(d.timings AS jsonb), d.replayed, d.at, d.note FROM d JOIN c ON c.event_id = d.event), "
+    " CAST(d.timings AS jsonb), d.replayed, d.at, d.note, d.policy FROM d JOIN c ON c.event_id = d.event), "
     "t AS (INSERT INTO sla_timers (lead_id, location_id, capacity_date, attempt, tried, assigned_at,"
     " due_at, status)"
     " SELECT t.l, t.loc, t.d, 0, jsonb_build_array(t.loc), t.a, t.due, 'pending' FROM unnest("
@@ -104,6 +104,7 @@ async def apply_decisions(
             "candidates": [orjson.dumps([asdict(c) for c in o.candidates]).decode() for o in outs],
             "timings": [orjson.dumps(d.timings_ms).decode() for d in decisions],
             "replayed": [str(o.replayed).lower() for o in outs],
+            "policy": [o.policy_version for o in outs],
             **dict(zip(("t_lead", "t_location", "t_day", "t_at", "t_due"), columns, strict=True)),
         },
     )

@@ -108,6 +108,7 @@ async def save_decision(
             replayed=str(out.replayed).lower(),
             decided_at=decision.decided_at,
             hours_note=out.hours_note,
+            policy_version=out.policy_version,
         )
     )
     return inserted

@@ -159,28 +159,50 @@ def choose_by_hours(outcome: RouteOutcome, extras: Extras, now: datetime, policy
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ActivePolicy:
+    """The routing parameters one batch is decided with (swapped whole by ``use_policy``: a batch
+    takes one snapshot, so a reload between its pipelines never mixes two versions)."""
+
+    policy: RoutingPolicy
+    version: int | None  # the stored policy version (domain/policy.py); None: not versioned
+    report_band: float
+    window_s: int
+
+
 class RedisDecider:
     def __init__(self, redis: AnyRedis, keys: RedisKeys, policy: RoutingPolicy, reservation_ttl_s: int,
-                 counter_ttl_s: int, hours: HoursPolicy | None = None) -> None:  # fmt: skip
+                 counter_ttl_s: int, hours: HoursPolicy | None = None,
+                 policy_version: int | None = None) -> None:  # fmt: skip
         self._redis = redis
         self._keys = keys
-        self._policy = policy
         self._hours = hours or HoursPolicy()
         self._reservation_ttl_s = reservation_ttl_s
         self._counter_ttl_s = counter_ttl_s
         self._script = redis.register_script(SCRIPT)
         self._swap = redis.register_script(SWAP)
         self._release = redis.register_script(RELEASE)
-        # the script reports the eligible candidates this close to the nearest one: the ones the
-        # business-hours rule may re-rank (at least the tie window, which holds the chosen one)
-        ignore = self._hours.rule == HoursRule.IGNORE
-        self._report_band = policy.tie_miles if ignore else max(policy.tie_miles, self._hours.band_miles)
-        if policy.tie_policy != TiePolicy.NEAREST:  # and the fair policies' band (the log shows it)
-            self._report_band = max(self._report_band, policy.fair_band_miles)
-        self._window_s = int(policy.returning_window_days * 86400)
+        self._active = self._prepare(policy, policy_version)
         self._timezones: set[str] = {DEFAULT_TIMEZONE, ""}
         self._dates_cache: dict[str, str] = {}
         self._dates_stamp: tuple[int, int] = (-1, -1)
+
+    def _prepare(self, policy: RoutingPolicy, version: int | None) -> ActivePolicy:
+        # the script reports the eligible candidates this close to the nearest one: the ones the
+        # business-hours rule may re-rank (at least the tie window, which holds the chosen one)
+        ignore = self._hours.rule == HoursRule.IGNORE
+        report_band = policy.tie_miles if ignore else max(policy.tie_miles, self._hours.band_miles)
+        if policy.tie_policy != TiePolicy.NEAREST:  # and the fair policies' band (the log shows it)
+            report_band = max(report_band, policy.fair_band_miles)
+        return ActivePolicy(policy, version, report_band, int(policy.returning_window_days * 86400))
+
+    def use_policy(self, policy: RoutingPolicy, version: int | None) -> None:
+        """Decide with ``policy`` from the next batch on (hot reload; one attribute swap)."""
+        self._active = self._prepare(policy, version)
+
+    @property
+    def active(self) -> ActivePolicy:
+        return self._active
 
     async def refresh_timezones(self) -> None:
         self._timezones |= {_text(t) for t in await self._redis.smembers(self._keys.timezones)}
@@ -194,13 +216,13 @@ class RedisDecider:
             self._dates_cache, self._dates_stamp = dates, stamp
         return self._dates_cache
 
-    def _call(self, request: DecideRequest, now: datetime, book: bool) -> ScriptCall:
-        p, k = self._policy, self._keys
+    def _call(self, request: DecideRequest, now: datetime, book: bool, active: ActivePolicy) -> ScriptCall:
+        p, k = active.policy, self._keys
         geo = request.geo
         lead_id = request.lead_id if book else ""
         keys = [k.ready, k.reservation(lead_id), k.geo, k.state_geo(geo.state or ""), k.territories,
                 k.fair_passes]  # fmt: skip
-        if self._window_s > 0:
+        if active.window_s > 0:
             keys += [k.contact(c) for c in request.contacts]
         args = [
             k.base, lead_id, repr(geo.lon), repr(geo.lat),
@@ -208,15 +230,16 @@ class RedisDecider:
             ",".join(str(int(r)) for r in p.radii_miles), str(p.count), geo.state or "",
             str(p.state_count), repr(p.limit_ratio(request.score)), repr(p.tie_miles), "1" if book else "0",
             str(self._reservation_ttl_s), str(self._counter_ttl_s), ",".join(sorted(request.excluded)),
-            str(p.report_candidates), repr(self._report_band), str(p.max_examined),
+            str(p.report_candidates), repr(active.report_band), str(p.max_examined),
             request.zip5 or "", p.territory_fallback.value, p.tie_policy.value, repr(p.fair_band_miles),
-            str(int(now.timestamp())), str(self._window_s),
+            str(int(now.timestamp())), str(active.window_s),
         ]  # fmt: skip
         for tz, day in self._dates(now).items():
             args += [tz, day]
         return keys, args
 
-    def _swap_call(self, request: DecideRequest, choice: HoursChoice, now: datetime) -> ScriptCall:
+    def _swap_call(self, request: DecideRequest, choice: HoursChoice, now: datetime,
+                   active: ActivePolicy) -> ScriptCall:  # fmt: skip
         picked, booked, k = choice.move_to, choice.kept, self._keys
         assert picked is not None and booked is not None
         assert booked.location_id is not None and booked.capacity_date is not None
@@ -227,13 +250,13 @@ class RedisDecider:
             k.counter(picked.location_id, choice.move_day),
             k.counter(booked.location_id, booked.capacity_date),
         ]
-        if self._window_s > 0:  # the contact goes back to where it was moved, not where it was booked
+        if active.window_s > 0:  # the contact goes back to where it was moved, not where it was booked
             keys += [k.contact(c) for c in request.contacts]
-        ratio = repr(self._policy.limit_ratio(request.score))
+        ratio = repr(active.policy.limit_ratio(request.score))
         ttls = [self._reservation_ttl_s, self._counter_ttl_s]
         contact_value = f"{picked.location_id}|{int(now.timestamp())}"
         return keys, [booked.location_id, booked.capacity_date, ratio, *ttls, stored, contact_value,
-                      self._window_s]  # fmt: skip
+                      active.window_s]  # fmt: skip
 
     async def decide(self, lead_id: str, geo: Geocode, score: float, now: datetime, book: bool = True,
                      excluded: Collection[str] = (), zip5: str | None = None,
@@ -253,6 +276,7 @@ class RedisDecider:
 
     async def _decide_all(self, requests: Sequence[DecideRequest], now: datetime,
                           book: bool) -> list[RouteOutcome]:  # fmt: skip
+        active = self._active  # one policy version for the whole batch, whatever reloads meanwhile
         results: list[RouteOutcome | None] = [None] * len(requests)
         pending = []
         for i, request in enumerate(requests):
@@ -264,7 +288,7 @@ class RedisDecider:
         for _ in range(MAX_TIMEZONE_MISSES):
             if not pending:
                 break
-            calls = [self._call(requests[i], now, book) for i in pending]
+            calls = [self._call(requests[i], now, book, active) for i in pending]
             retry = []
             for i, reply in zip(pending, await eval_many(self._redis, self._script, calls), strict=True):
                 kind = _text(reply[0])
@@ -284,12 +308,13 @@ class RedisDecider:
             results[i] = choice.outcome
         moves = [i for i, choice in choices.items() if choice.move_to is not None]
         if book and moves:
-            swaps = [self._swap_call(requests[i], choices[i], now) for i in moves]
+            swaps = [self._swap_call(requests[i], choices[i], now, active) for i in moves]
             for i, answer in zip(moves, await eval_many(self._redis, self._swap, swaps), strict=True):
                 if _text(answer[0]) != "moved":  # the preferred location filled up meanwhile
                     results[i] = choices[i].kept
         assert all(r is not None for r in results)
-        return [with_route_note(r) for r in cast(list[RouteOutcome], results)]
+        return [replace(with_route_note(r), policy_version=active.version)
+                for r in cast(list[RouteOutcome], results)]  # fmt: skip
 
     async def release(self, reservation_id: str, location_id: str, day: str) -> bool:
         """Give back ``location_id``'s slot of ``day`` once per reservation id (SLA re-route)."""

@@ -81,6 +81,7 @@ decision_log = Table(
     Column("hours_note", String(300)),
     Column("actor", String(200)),  # who made a manual change (None: the router itself)
     Column("why", String(500)),  # the reason they gave, or the pool trigger that re-drove the lead
+    Column("policy_version", Integer),  # the routing policy it was decided under (None: before 0005)
 )
 
 lead_syncs = Table(
@@ -156,4 +157,17 @@ pool_triggers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("done_at", DateTime(timezone=True)),
     Index("pool_triggers_open", "created_at", postgresql_where=text("done_at IS NULL")),
+)
+
+# The routing policy as data (domain/policy.py): one immutable row per version, the current one is
+# the highest; every replica polls max(version) and swaps to a newer one (policy_reload.py).
+routing_policies = Table(
+    "routing_policies",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("document", JSONB, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(200), nullable=False),
+    Column("comment", String(500)),
 )

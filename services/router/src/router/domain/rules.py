@@ -86,6 +86,8 @@ class RouteOutcome:
     policy: str | None = None
     # what the returning / territory / tie rules did (joined into the stored note with the hours')
     route_note: str | None = None
+    # the routing policy version it was decided under (domain/policy.py; None: not versioned)
+    policy_version: int | None = None
 
     @property
     def assigned(self) -> bool:
