@@ -14,3 +14,9 @@ STEP_SECONDS = Histogram(
 )
 STEP_FAILURES = Counter("onboarding_step_failures_total", "Failed saga step attempts", ["step"])
 COMMANDS = Counter("onboarding_commands_total", "Commands handled", ["command", "outcome"])
+CREDENTIALS_BLOCKED = Gauge(
+    "onboarding_ghl_credentials_blocked",
+    "1 while this location's saga is parked because GHL refuses the credentials (scope: agency "
+    "token or the sub-account's); it resumes by itself once they work",
+    ["location_id", "scope"],
+)

@@ -7,17 +7,24 @@ from contextlib import asynccontextmanager
 
 from leadflow_common.events.onboarding import LocationDraft
 from leadflow_common.ghl import (
+    GhlAgencyAuthError,
     GhlAuthError,
     GhlClient,
+    GhlCredentialsUnavailable,
     GhlError,
     GhlNotFound,
     GhlUnknownOutcome,
     GhlValidationError,
 )
 from onboarding.adapters.installed import InstalledLocationsCache
-from onboarding.domain.errors import GhlUnavailable, RejectedByGhl, UnknownOutcome
+from onboarding.domain.errors import CredentialsBlocked, GhlUnavailable, RejectedByGhl, UnknownOutcome
 from onboarding.domain.marker import MARKER_CUSTOM_VALUE, carries_marker
 from onboarding.ports import SubAccountLookup
+
+
+def agency_level(exc: GhlAuthError) -> bool:
+    """The agency token itself is refused (every agency call fails alike), not one sub-account."""
+    return isinstance(exc, GhlAgencyAuthError) or (isinstance(exc, GhlCredentialsUnavailable) and exc.agency)
 
 
 @asynccontextmanager
@@ -26,7 +33,11 @@ async def _mapped_errors() -> AsyncIterator[None]:
         yield
     except GhlUnknownOutcome as exc:
         raise UnknownOutcome(str(exc)) from exc
-    except (GhlValidationError, GhlAuthError, GhlNotFound) as exc:
+    except GhlAuthError as exc:
+        # 401/403 (after a token renewal), or the app not installed on the sub-account: the
+        # credentials, not the request, are wrong, and they come back (docs/decisions/onboarding-credentials-wait.md)
+        raise CredentialsBlocked(f"{type(exc).__name__}: {exc}", agency=agency_level(exc)) from exc
+    except (GhlValidationError, GhlNotFound) as exc:
         raise RejectedByGhl(f"{type(exc).__name__}: {exc}") from exc
     except (GhlError, OSError) as exc:
         raise GhlUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -98,19 +109,31 @@ class GhlAdapter:
             await self._client.update_location(ghl_location_id, name=name)
 
     async def reachability_problems(self, ghl_location_id: str) -> list[str]:
+        """Why an adopted (CSV-given) id cannot go live. A refusal about that sub-account (no
+        access, app not installed there, its token refused) is the given id's problem: reported,
+        so the location is quarantined. The agency token refused is nobody's id: CredentialsBlocked
+        propagates and the saga waits."""
         try:
             async with _mapped_errors():
                 await self._client.get_location(ghl_location_id)
+        except CredentialsBlocked as exc:
+            if exc.agency:
+                raise
+            return [f"GHL sub-account {ghl_location_id} is not reachable with the agency token ({exc})"]
         except RejectedByGhl as exc:
             return [f"GHL sub-account {ghl_location_id} is not reachable with the agency token ({exc})"]
         try:
             async with _mapped_errors():
                 await self._client.get_location_with_its_token(ghl_location_id)
-        except RejectedByGhl as exc:
+        except CredentialsBlocked as exc:
+            if exc.agency:
+                raise
             return [
                 f"no working location token for {ghl_location_id} "
                 f"(is the Marketplace app installed there?) ({exc})"
             ]
+        except RejectedByGhl as exc:
+            return [f"no working location token for {ghl_location_id} ({exc})"]
         return []
 
     async def sub_account_exists(self, ghl_location_id: str) -> bool:

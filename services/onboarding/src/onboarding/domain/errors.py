@@ -23,6 +23,21 @@ class RejectedByGhl(StepError):
     retryable = False
 
 
+class CredentialsBlocked(StepError):
+    """GHL refuses the credentials: the agency token (``agency``: rotated, revoked), or the
+    sub-account's (the app uninstalled there, its token refused after a renewal). Not the step's
+    fault and not final: the step is not counted as an attempt, the saga is parked and tries again
+    until the calls work (never failed or compensated for it)."""
+
+    def __init__(self, message: str, agency: bool) -> None:
+        super().__init__(message)
+        self.agency = agency
+
+    @property
+    def scope(self) -> str:
+        return "agency" if self.agency else "location"
+
+
 class SnapshotPushFailed(StepError):
     """GHL reports the snapshot push as failed."""
 

@@ -75,6 +75,30 @@ class RetryPolicy:
         return attempt >= self.max_attempts
 
 
+# A step parked on refused credentials: its record carries since when (epoch seconds) and the
+# location's last_error starts with the prefix, so any replica resuming it knows it was waiting.
+CREDENTIALS_WAIT_SINCE = "credentials_wait_since"
+WAITING_FOR_CREDENTIALS = "waiting for GHL credentials"
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsWait:
+    """How long a saga parked on refused credentials waits before trying again: as long as it has
+    waited so far (so the waits double), at least ``first_s``, at most ``cap_s``, jittered down by
+    up to a fifth so the sagas blocked by one agency token do not all retry in the same second."""
+
+    first_s: float = 2.0
+    cap_s: float = 300.0
+
+    def delay(self, waited_s: float) -> float:
+        ceiling = min(self.cap_s, max(self.first_s, waited_s))
+        return float(ceiling * random.uniform(0.8, 1.0))
+
+
+def waiting_for_credentials(last_error: str | None) -> bool:
+    return last_error is not None and last_error.startswith(WAITING_FOR_CREDENTIALS)
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationFacts:
     sub_account_exists: bool

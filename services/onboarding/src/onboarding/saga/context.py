@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from onboarding.domain.saga import RetryPolicy
+from onboarding.domain.saga import CredentialsWait, RetryPolicy
 from onboarding.ports import EventSink, GhlPort, SagaStore
 
 
@@ -16,6 +16,7 @@ class SagaConfig:
     push_poll_initial_s: float = 0.25
     push_poll_max_s: float = 5.0
     push_poll_budget_s: float = 120.0
+    credentials_wait: CredentialsWait = field(default_factory=CredentialsWait)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,12 @@ class FencedStore:
         self._store = store
         self.lease = lease
         self.lost = False
+        # set when the saga is parked (credentials refused): the scheduler then keeps the lease
+        # for this long instead of releasing it, so no replica claims the saga before
+        self.parked_s: float | None = None
+
+    def park(self, seconds: float) -> None:
+        self.parked_s = seconds
 
     def check(self) -> None:
         if self.lost:

@@ -11,7 +11,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from leadflow_common.logging import get_logger
 from onboarding import metrics
-from onboarding.domain.errors import StepError
+from onboarding.domain.errors import CredentialsBlocked, StepError
 from onboarding.domain.location import Location, StepRecord
 from onboarding.domain.saga import (
     ADOPTED_STEPS,
@@ -22,7 +22,9 @@ from onboarding.domain.saga import (
     Step,
     StepStatus,
     next_step,
+    waiting_for_credentials,
 )
+from onboarding.saga import blocking
 from onboarding.saga.compensation import compensate
 from onboarding.saga.context import SagaContext
 from onboarding.saga.fencing import FencedStore
@@ -58,13 +60,23 @@ async def run_saga(
         await ctx.store.save(loc)
     await _publish_unsent_steps(ctx, loc)
     steps = ADOPTED_STEPS if loc.adopted else STEPS
+    waiting = waiting_for_credentials(loc.last_error)
     try:
         while (step := next_step(loc.done_steps(), steps)) is not None:
             _still_held(ctx)
+            try:
+                if step is Step.VERIFY:
+                    await _verify(ctx, loc)
+                else:
+                    await _run_step(ctx, loc, step)
+            except CredentialsBlocked as blocked:  # not the step's fault: parked, not an attempt
+                await blocking.park(ctx, loc, step, blocked)
+                return loc.status
+            if waiting:
+                await blocking.restored(ctx, loc, step)
+                waiting = False
             if step is Step.VERIFY:
-                await _verify(ctx, loc)
                 break
-            await _run_step(ctx, loc, step)
     except SagaFailed as failure:
         await _fail(ctx, loc, failure)
     if loc.status not in RUNNABLE:
@@ -134,6 +146,8 @@ async def _attempt_step(ctx: SagaContext, loc: Location, step: Step, policy: Ret
     started = time.perf_counter()
     try:
         result: StepResult = await STEP_FUNCTIONS[step](ctx, loc)
+    except CredentialsBlocked:
+        raise  # neither recorded as a failure nor counted: run_saga parks the saga
     except StepError as exc:
         will_retry = exc.retryable and not policy.exhausted(attempt)
         await _record_failure(ctx, loc, step, attempt, exc, will_retry)

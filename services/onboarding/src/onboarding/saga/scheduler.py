@@ -15,6 +15,7 @@ from leadflow_common.logging import get_logger
 from onboarding import metrics
 from onboarding.domain.errors import LeaseLost
 from onboarding.domain.saga import Lease
+from onboarding.saga import blocking
 from onboarding.saga.context import SagaContext
 from onboarding.saga.fencing import FencedStore
 from onboarding.saga.runner import run_saga
@@ -57,6 +58,7 @@ class SagaScheduler:
 
     async def _claim_loop(self) -> None:
         while True:
+            blocking.forget_expired()
             free = self._concurrency - len(self._running)
             if free > 0:
                 try:
@@ -90,7 +92,11 @@ class SagaScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             with contextlib.suppress(Exception):
-                await self._ctx.store.release(lease)
+                if fenced.parked_s is not None and not fenced.lost:
+                    # parked (credentials refused): held until the wait is over, then free again
+                    await self._ctx.store.renew(lease, fenced.parked_s)
+                else:
+                    await self._ctx.store.release(lease)
             self._running.pop(lease.location_id, None)
             metrics.IN_PROGRESS.dec()
             self.wake()
