@@ -117,5 +117,6 @@ async def log_reroute(
             replayed=str(outcome.replayed).lower(),
             decided_at=at,
             hours_note=outcome.hours_note,
+            policy_version=outcome.policy_version,
         )
     )
