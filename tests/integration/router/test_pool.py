@@ -212,6 +212,9 @@ async def test_reassign_to_a_location_books_it_releases_the_old_slot_and_says_wh
     assert (auto.json()["location_id"], auto.json()["rule"]) == ("PL-BIL4", "reassigned")
     assert (await router.reserved("PL-BIL1"), await router.reserved("PL-BIL4")) == (0, 1)
     assert (await router.route_of(second))["decisions"][-1]["actor"] == OPS
+    exported = (await router.http.get("/metrics")).text
+    assert 'router_lead_moves_total{rule="manual"}' in exported
+    assert 'router_lead_moves_refused_total{refusal="LocationFull"}' in exported
 
 
 async def test_pool_lead_given_an_address_by_a_contact_update_is_routed(router: RunningRouter) -> None:

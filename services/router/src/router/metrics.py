@@ -24,3 +24,10 @@ SLA_OUTCOMES = Counter(
     ["outcome"],
 )
 HOURS_SWAPS = Counter("router_hours_preferred_total", "Decisions where business hours changed the location")
+MOVES = Counter(
+    "router_lead_moves_total",
+    "Leads moved by rule: manual (to a named location), reassigned (auto), pool_redrive",
+    ["rule"],
+)
+MOVES_REFUSED = Counter("router_lead_moves_refused_total", "Reassignments refused, by why", ["refusal"])
+POOL_TRIGGERS = Counter("router_pool_triggers_total", "Pool re-drive triggers recorded, by kind", ["kind"])

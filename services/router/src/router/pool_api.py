@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from router import metrics
 from router.adapters import pool_store as store
 from router.adapters.redis_decider import DirectoryNotLoaded
 from router.api import Services, authorized
@@ -112,6 +113,7 @@ async def reassign(
     try:
         result = await pool_of(svc).mover.reassign(lead_id, target, actor, body.reason)
     except MoveRefused as exc:
+        metrics.MOVES_REFUSED.labels(type(exc).__name__).inc()
         where = "path" if exc.field == "lead_id" else "body"
         raise refused(exc.status_code, where, exc.field, str(exc), type(exc).__name__) from exc
     except DirectoryNotLoaded as exc:

@@ -219,10 +219,11 @@ async def trigger_batch(session: AsyncSession, trigger: dict[str, Any], limit: i
     return [dict(r._mapping) for r in (await session.execute(stmt)).all()]
 
 
-async def add_triggers(session: AsyncSession, triggers: Sequence[Trigger]) -> int:
-    """Record triggers (one row per id: every replica may propose the same one). Returns new ones."""
+async def add_triggers(session: AsyncSession, triggers: Sequence[Trigger]) -> list[str]:
+    """Record triggers (one row per id: every replica may propose the same one); the kinds of the
+    ones new here."""
     if not triggers:
-        return 0
+        return []
     rows = [
         {
             "trigger_id": t.trigger_id,
@@ -236,8 +237,8 @@ async def add_triggers(session: AsyncSession, triggers: Sequence[Trigger]) -> in
         }
         for t in triggers
     ]
-    stmt = insert(pool_triggers).values(rows).on_conflict_do_nothing().returning(pool_triggers.c.trigger_id)
-    return len((await session.execute(stmt)).all())
+    stmt = insert(pool_triggers).values(rows).on_conflict_do_nothing().returning(pool_triggers.c.kind)
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def lock_open_triggers(session: AsyncSession, limit: int) -> list[dict[str, Any]]:

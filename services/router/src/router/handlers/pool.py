@@ -28,6 +28,7 @@ from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.kafka.errors import TransientError
 from leadflow_common.logging import get_logger
 from leadflow_common.redis import AnyRedis
+from router import metrics
 from router.adapters import pool_store as store
 from router.adapters.keys import RedisKeys
 from router.adapters.redis_decider import DecideRequest
@@ -94,10 +95,12 @@ class PoolRedrive:
             triggers += [location_trigger(c["location_id"], c["updated_at"], c["lat"], c["lon"], self._radius,
                                           c["state"]) for c in changed]  # fmt: skip
             added = await store.add_triggers(session, triggers)
+        for kind in added:
+            metrics.POOL_TRIGGERS.labels(kind).inc()
         self._watermark = max([since, *(c["updated_at"] for c in changed)])
         if added:
-            log.info("pool_triggers_added", added=added)
-        return added
+            log.info("pool_triggers_added", added=len(added))
+        return len(added)
 
     async def drain(self) -> int:
         """Work open triggers, one batch each per transaction, until none progresses (bounded)."""
@@ -171,6 +174,7 @@ class PoolRedrive:
                 assert outcome.location_id is not None and outcome.capacity_date is not None
                 await self.mover.reserver.undo(booking_id, outcome.location_id, outcome.capacity_date)
             raise
+        metrics.MOVES.labels(REDRIVE_RULE).inc(len(booked))
         if booked:
             log.info("pool_redriven", routed=len(booked), examined=len(pending), why=why)
         return len(booked)

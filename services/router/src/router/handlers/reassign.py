@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from leadflow_common.db import transaction
 from leadflow_common.events.leads import LeadAssigned, LeadContact, LeadReassigned
 from leadflow_common.logging import get_logger
+from router import metrics
 from router.adapters import pool_store as store
 from router.adapters import sla_store
 from router.adapters.location_reserver import Booking, LocationReserver
@@ -126,6 +127,7 @@ class LeadMover:
                 await self.reserver.undo(booking_id, move.location_id, move.capacity_date)
                 raise
         await self.release_old(row, timer, seq)
+        metrics.MOVES.labels(move.rule).inc()
         await publish_outbox(self.sessions, self.publisher)
         log.info("lead_moved", lead_id=lead_id, from_location=row["location_id"],
                  to_location=move.location_id, rule=move.rule, actor=actor, why=why)  # fmt: skip
