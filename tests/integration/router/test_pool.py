@@ -6,6 +6,7 @@ The re-drive's background poll is off (1 h) in this module; tests call ``run_onc
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -215,6 +216,30 @@ async def test_reassign_to_a_location_books_it_releases_the_old_slot_and_says_wh
     exported = (await router.http.get("/metrics")).text
     assert 'router_lead_moves_total{rule="manual"}' in exported
     assert 'router_lead_moves_refused_total{refusal="LocationFull"}' in exported
+
+
+async def test_concurrent_reassignments_never_over_book(router: RunningRouter) -> None:
+    await add_location(router, "PL-MSO", "59801", 2)  # two slots for people's moves
+    leads = [lead_id() for _ in range(5)]
+    for lead in leads:
+        await router.publish_contact(lead, postalCode="59101")
+        await decided(router, lead)
+    before = await router.reserved("PL-BIL1")
+    body = {"location_id": "PL-MSO", "actor": OPS, "reason": "overflow"}
+    answers = await asyncio.gather(
+        *(router.http.post(f"/routes/{lead}/reassign", json=body) for lead in leads)
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 409, 409, 409]
+    assert await router.reserved("PL-MSO") == 2 and await router.reserved("PL-BIL1") == before - 2
+    # the same lead twice at once: one move, one "already assigned there" (row lock)
+    lead = next(lead for lead, a in zip(leads, answers, strict=True) if a.status_code == 409)
+    await add_location(router, "PL-MSO2", "59802", 5)
+    again = {"location_id": "PL-MSO2", "actor": OPS, "reason": "twice"}
+    twice = await asyncio.gather(
+        *(router.http.post(f"/routes/{lead}/reassign", json=again) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in twice) == [200, 409]
+    assert await router.reserved("PL-MSO2") == 1
 
 
 async def test_pool_lead_given_an_address_by_a_contact_update_is_routed(router: RunningRouter) -> None:
