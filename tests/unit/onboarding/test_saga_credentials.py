@@ -3,6 +3,7 @@ and resumes by itself; adoption still quarantines a CSV-given id its own credent
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from typing import Any
@@ -14,9 +15,11 @@ from leadflow_common.events.onboarding import AdoptLocation, OnboardLocation
 from leadflow_common.ghl import GhlAgencyAuthError, GhlAuthError, GhlCredentialsUnavailable, GhlNotFound
 from onboarding.adapters.ghl import GhlAdapter
 from onboarding.domain.errors import CredentialsBlocked, GhlUnavailable
+from onboarding.domain.location import Location
 from onboarding.domain.saga import (
     CREDENTIALS_WAIT_SINCE,
     CredentialsWait,
+    Lease,
     SagaStatus,
     Step,
     StepStatus,
@@ -26,7 +29,8 @@ from onboarding.handlers import handle_command
 from onboarding.saga import blocking
 from onboarding.saga.fencing import FencedStore
 from onboarding.saga.runner import run_saga
-from tests.unit.onboarding.fakes import FakeGhl
+from onboarding.saga.scheduler import SagaScheduler
+from tests.unit.onboarding.fakes import FakeGhl, FakeStore
 from tests.unit.onboarding.test_saga import DRAFT, make_ctx, onboard
 
 
@@ -165,3 +169,37 @@ async def test_adapter_an_agency_refusal_blocks_instead(failure: dict[str, Excep
     with pytest.raises(CredentialsBlocked) as blocked:
         await adapter(**failure).reachability_problems("live-1")
     assert blocked.value.agency
+
+
+class _LeaseSpy(FakeStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.renewals: list[float] = []
+        self.releases = 0
+
+    async def renew(self, lease: Lease, lease_s: float) -> bool:
+        self.renewals.append(lease_s)
+        return await super().renew(lease, lease_s)
+
+    async def release(self, lease: Lease) -> None:
+        self.releases += 1
+        await super().release(lease)
+
+
+async def test_the_scheduler_keeps_a_parked_sagas_lease_for_the_wait_instead_of_releasing_it() -> None:
+    ctx, _, ghl, _ = make_ctx()
+    store = _LeaseSpy()
+    ctx = replace(ctx, store=store, config=replace(ctx.config, credentials_wait=CredentialsWait(40.0, 60.0)))
+    ghl.fail["custom_value"] = refused(1)
+    await store.create(Location("FIT-0001", DRAFT))
+    scheduler = SagaScheduler(ctx, concurrency=1, lease_s=30, poll_s=0.01)
+    scheduler.start()
+    try:
+        for _ in range(500):
+            if store.renewals and not scheduler.running:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await scheduler.stop()
+    assert store.releases == 0 and len(store.renewals) == 1 and 32.0 <= store.renewals[0] <= 40.0
+    assert store.locations["FIT-0001"].status is SagaStatus.RUNNING  # parked, still runnable

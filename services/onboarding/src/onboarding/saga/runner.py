@@ -15,6 +15,7 @@ from onboarding.domain.errors import CredentialsBlocked, StepError
 from onboarding.domain.location import Location, StepRecord
 from onboarding.domain.saga import (
     ADOPTED_STEPS,
+    CREDENTIALS_WAIT_SINCE,
     RUNNABLE,
     STEPS,
     RetryPolicy,
@@ -168,7 +169,8 @@ async def _record_failure(
     ctx: SagaContext, loc: Location, step: Step, attempt: int, exc: StepError, will_retry: bool
 ) -> None:
     current = loc.step(step)
-    ids = current.ghl_ids if current else {}
+    # an answer other than a refusal: the credentials work, a wait before this one is over
+    ids = {k: v for k, v in current.ghl_ids.items() if k != CREDENTIALS_WAIT_SINCE} if current else {}
     status = current.status if current and current.status is StepStatus.REQUESTED else StepStatus.FAILED
     record = StepRecord(status, ids, attempt, f"{type(exc).__name__}: {exc}"[:500])
     await ctx.store.save_step(loc.location_id, step, record)
