@@ -104,6 +104,8 @@ async def test_put_policy_checks_the_version_and_names_bad_fields(router: Runnin
     assert ok.status_code == 200, ok.text
     assert ok.json()["version"] == version + 1 and ok.json()["created_by"] == OPS["X-Actor"]
     assert router.services is not None and policy_of(router.services).current.version == version + 1
+    metrics = (await router.http.get("/metrics")).text
+    assert f"router_routing_policy_version {float(version + 1)}" in metrics
 
     stale = await router.http.put(
         "/policy", headers=OPS, json={"policy": document, "expected_version": version}

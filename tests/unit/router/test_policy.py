@@ -204,3 +204,26 @@ def test_cli_set_refuses_an_invalid_file_before_calling_the_api(tmp_path: Path) 
     assert result.exit_code == 1
     assert "radii_miles: Value error, radius steps must be strictly increasing" in result.output
     assert "capacity_threshold:" in result.output
+
+
+def test_dry_run_lists_the_changed_fields() -> None:
+    from router.cli_policy import changed_fields
+
+    now = RoutingPolicyDocument()
+    new = RoutingPolicyDocument(radii_miles=[10.0, 20.0], weights=WeightsDocument(tag_points={"hot": 1.0}))
+    assert changed_fields(now, new) == ["radii_miles", "weights"]
+    assert changed_fields(now, RoutingPolicyDocument()) == []
+
+
+def test_simulate_takes_a_policy_file(tmp_path: Path) -> None:
+    (tmp_path / "leads.csv").write_text("lead_id,postal_code\n" + "".join(f"c{n},80202\n" for n in range(3)))
+    (tmp_path / "locations.csv").write_text(
+        "location_id,lat,lon,daily_capacity,state\nDEN,39.7530,-104.9990,1,CO\n"
+    )
+    (tmp_path / "p.json").write_text(json.dumps({"capacity_threshold": 1.0}))
+    result = CliRunner().invoke(app, [
+        "simulate", str(tmp_path / "leads.csv"), str(tmp_path / "locations.csv"),
+        "--policy", str(tmp_path / "p.json"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "unassigned: 2 (66.7%)" in result.output  # capacity 1 at threshold 1.0: one lead placed

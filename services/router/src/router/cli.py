@@ -68,8 +68,13 @@ def simulate(
     locations: Annotated[Path, typer.Argument(exists=True, help="CSV of locations")],
     radius: Annotated[list[float] | None, typer.Option(help="radius step in miles (repeat)")] = None,
     threshold: Annotated[float | None, typer.Option(help="capacity threshold")] = None,
+    policy_file: Annotated[
+        Path | None,
+        typer.Option("--policy", exists=True, help="routing policy JSON (default: the settings')"),
+    ] = None,
 ) -> None:
-    """Replay leads against a location set; print distribution, unassigned rate, distances."""
+    """Replay leads against a location set; print distribution, unassigned rate, distances.
+    (Two policies side by side: ``router policy diff``.)"""
     from dataclasses import replace
 
     from router.adapters.gazetteer import default_gazetteer
@@ -78,14 +83,19 @@ def simulate(
     from router.simulate_csv import format_report, read_leads, read_locations
 
     settings = RouterSettings()
-    policy = settings.routing_policy()
+    document = settings.policy_document()
+    if policy_file is not None:
+        from router.cli_policy import read_policy
+
+        document = read_policy(policy_file)
+    policy = document.routing_policy()
     if radius:
         policy = replace(policy, radii_miles=tuple(radius))
     if threshold is not None:
         policy = replace(policy, threshold=threshold)
     gazetteer = default_gazetteer()
     directory = InMemoryDirectory(read_locations(locations, gazetteer))
-    report = run(read_leads(leads), directory, gazetteer, policy, settings.score_weights())
+    report = run(read_leads(leads), directory, gazetteer, policy, document.score_weights())
     typer.echo(format_report(report))
 
 

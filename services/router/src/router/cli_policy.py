@@ -20,7 +20,7 @@ policy_app = typer.Typer(help="the routing policy: show, history, set, diff", no
 CURRENT = "current"
 
 
-def _read(path: Path) -> RoutingPolicyDocument:
+def read_policy(path: Path) -> RoutingPolicyDocument:
     """A policy file (a bare document, or ``{"policy": {...}}`` as ``show --json`` prints it);
     an invalid one prints ``field: message`` per error and exits 1."""
     try:
@@ -83,7 +83,7 @@ def set_policy(
 ) -> None:
     """Replace the policy (every replica within ~2 s). ``--dry-run``: validate, list the changed
     fields against the current version, store nothing."""
-    document = _read(file)
+    document = read_policy(file)
     if dry_run:
         current = _current(url, token)
         fields = changed_fields(RoutingPolicyDocument.model_validate(current["policy"]), document)
@@ -127,7 +127,7 @@ def diff_policies(
 ) -> None:
     """Replay leads under two policies and print the difference: assignment rate, distance
     p50/p90/p99, rules, per-location load (biggest changes) and the leads that change location."""
-    new = _read(after)
+    new = read_policy(after)
     if last is not None:
         if before != CURRENT:
             typer.echo("--last compares with the current policy: pass 'current' as the first", err=True)
@@ -148,7 +148,7 @@ def diff_policies(
             current = _current(url, token)
             old, label = RoutingPolicyDocument.model_validate(current["policy"]), f"v{current['version']}"
         else:
-            old, label = _read(Path(before)), Path(before).name
+            old, label = read_policy(Path(before)), Path(before).name
         directory = InMemoryDirectory(read_locations(locations, default_gazetteer()))
         report = diff(csv_leads(leads), directory, old, new).as_json(top)
     if as_json:

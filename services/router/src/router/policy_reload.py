@@ -7,6 +7,8 @@ document is version 0, so behaviour is what the settings say, as before."""
 
 from __future__ import annotations
 
+from prometheus_client import Gauge
+
 from leadflow_common.db import transaction
 from leadflow_common.logging import get_logger
 from router.adapters import policy_store
@@ -15,6 +17,9 @@ from router.services import RouterServices
 
 log = get_logger(__name__)
 EXTRA = "policy"
+# which version each replica decides with: replicas disagreeing for more than a few seconds
+# means one cannot read the table (its poll logs background_job_failed)
+ACTIVE_VERSION = Gauge("router_routing_policy_version", "Routing policy version this replica decides with")
 
 
 class PolicyReloader:
@@ -47,6 +52,7 @@ class PolicyReloader:
         svc.weights = weights
         svc.routing.weights = weights
         self.current = version
+        ACTIVE_VERSION.set(version.version)
         log.info("routing_policy_active", version=version.version, hash=version.content_hash,
                  previous=previous, created_by=version.created_by)  # fmt: skip
 
