@@ -28,7 +28,7 @@ def _counter_upsert(table: str, bucket: str, key: str) -> str:
     """One rollup table's INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x from the ``src``
     rows summed per (location, ``key``); sorted, so concurrent consumers lock rows in the same
     order and cannot deadlock."""
-    sums = ", ".join(f"sum({c})" for c in COUNTERS)
+    sums = ", ".join(f"coalesce(sum({c}), 0)" for c in COUNTERS)
     adds = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in COUNTERS)
     return (
         f"INSERT INTO {table} AS t (location_id, {bucket}, {', '.join(COUNTERS)})"
@@ -40,13 +40,16 @@ def _counter_upsert(table: str, bucket: str, key: str) -> str:
 def rollup_upsert() -> str:
     """The three counter rollups of a batch in one statement, from one set of rows keyed by
     (location, UTC hour, local day) (domain.aggregate.Increments): the rows are encoded and sent
-    once instead of once per table, and Python sums nothing per day."""
-    floats = ", ".join(f"${i + 4}::float8[]" for i in range(len(COUNTERS)))
+    once instead of once per table, and Python sums nothing per day.
+
+    The rows travel as one JSON array of sparse objects (only the counters a row touched; an
+    absent counter is NULL and sums as 0): 27 ``float8[]`` parameters cost asyncpg ~270 ns per
+    element, most of them zeros, and orjson writes the sparse rows in one call."""
+    columns = ", ".join(f"{c} float8" for c in COUNTERS)
     utc_day = "(hour_utc AT TIME ZONE 'UTC')::date"
     return (
         "WITH src AS MATERIALIZED (SELECT * FROM"
-        f" unnest($1::text[], $2::timestamptz[], $3::date[], {floats})"
-        f" AS s(location_id, hour_utc, day, {', '.join(COUNTERS)}))"
+        f" jsonb_to_recordset($1::jsonb) AS s(location_id text, hour_utc timestamptz, day date, {columns}))"
         f", hourly AS ({_counter_upsert('location_hourly', 'hour_utc', 'hour_utc')})"
         f", utc_daily AS ({_counter_upsert('location_utc_daily', 'day_utc', utc_day)})"
         f" {_counter_upsert('location_daily', 'day', 'day')}"

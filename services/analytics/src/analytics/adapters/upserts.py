@@ -8,11 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from asyncpg import Connection
 
 from analytics.adapters import statements as sql
 from analytics.domain.aggregate import Increments, merge_latest, merge_routes
-from analytics.domain.facts import COUNTERS, Facts
+from analytics.domain.facts import Facts
 from analytics.domain.moves import CountedLead
 
 
@@ -33,11 +34,11 @@ async def upsert_counters(conn: Connection, increments: Increments) -> None:
     rows = increments.rows
     if not rows:
         return
-    ordered = sorted(rows)  # (location, hour, day): the order the statement also locks rows in
-    params: list[list[Any]] = [[k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered]]
-    values = [rows[k] for k in ordered]
-    params += [[v.get(name, 0.0) for v in values] for name in COUNTERS]
-    await conn.execute(sql.ROLLUP_UPSERT, *params)
+    # sorted (location, hour, day): the order the statement also locks rows in
+    src = [
+        {"location_id": k[0], "hour_utc": k[1], "day": k[2], **rows[k]} for k in sorted(rows)
+    ]  # fmt: skip
+    await conn.execute(sql.ROLLUP_UPSERT, orjson.dumps(src).decode())
 
 
 async def upsert_directory(conn: Connection, facts: Facts, moved: Mapping[str, CountedLead]) -> None:
