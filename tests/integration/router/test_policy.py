@@ -6,15 +6,26 @@ the last decisions under a candidate document."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from typer.testing import CliRunner
 
 from leadflow_common.db import transaction
 from router.adapters import policy_store
 from router.adapters.gazetteer import default_gazetteer
+from router.cli import app as cli
 from router.domain.directory import haversine_miles
 from router.domain.policy import RoutingPolicyDocument
+from router.policy_api import policy_api
 from router.policy_reload import policy_of
+from router.services import RouterServices
 from tests.integration.router.harness import RunningRouter, eventually
 
 LEAD_ZIP = "82601"  # Casper, WY: no other test module puts a location near it
@@ -119,3 +130,61 @@ async def test_put_policy_checks_the_version_and_names_bad_fields(router: Runnin
     versions = (await router.http.get("/policy/versions")).json()["versions"]
     assert [v["version"] for v in versions][:2] == [version + 1, version]
     assert versions[0]["comment"] == "wider" and versions[0]["hash"] == shown["hash"]
+
+
+@contextlib.asynccontextmanager
+async def served(svc: RouterServices) -> AsyncIterator[str]:
+    """The policy API of the running router's services on a real port (the CLI speaks HTTP)."""
+    web = FastAPI()
+    web.state.services = svc
+    web.include_router(policy_api)
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=0, lifespan="off", log_config=None))
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool | None:
+        return True if server.started else None
+
+    try:
+        await eventually(started, 10)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_the_cli_shows_sets_and_diffs_through_the_api(router: RunningRouter, tmp_path: Path) -> None:
+    assert router.services is not None
+    runner = CliRunner()
+
+    async def run(*args: str) -> Any:
+        return await asyncio.to_thread(runner.invoke, cli, ["policy", *args, "--url", url])
+
+    async with served(router.services) as url:
+        shown = await run("show")
+        assert shown.exit_code == 0, shown.output
+        version = json.loads(shown.output)["version"]
+        path = tmp_path / "p.json"
+        path.write_text(json.dumps(json.loads(shown.output) | {"policy": {"radii_miles": [15, 40]}}))
+
+        dry = await run("set", str(path), "--dry-run")
+        assert dry.exit_code == 0, dry.output
+        assert f"against version {version} changes: radii_miles" in dry.output
+        assert policy_of(router.services).current.version == version  # nothing stored
+
+        stored = await run(
+            "set", str(path), "--expected-version", str(version), "--comment", "cli", "--actor", "me"
+        )
+        assert stored.exit_code == 0, stored.output
+        assert f"stored version {version + 1}" in stored.output
+        stale = await run("set", str(path), "--expected-version", str(version), "--actor", "me")
+        assert stale.exit_code == 1 and "409 expected_version" in stale.output
+
+        history = await run("history")
+        assert history.exit_code == 0 and f"{version + 1}" in history.output and "cli" in history.output
+
+        wide = tmp_path / "wide.json"
+        wide.write_text(json.dumps({"radii_miles": [25, 50, 100]}))
+        diffed = await run("diff", "current", str(wide), "--last", "50")
+        assert diffed.exit_code == 0, diffed.output
+        assert "assignment rate" in diffed.output and f"v{version + 1}" in diffed.output
