@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from leadflow_common.db import transaction
+from leadflow_common.events.envelope import decode_envelope
+from leadflow_common.topics import LEADS_ASSIGNED
 from router.adapters import policy_store
 from router.adapters.gazetteer import default_gazetteer
 from router.cli import app as cli
@@ -27,6 +29,7 @@ from router.policy_api import policy_api
 from router.policy_reload import policy_of
 from router.services import RouterServices
 from tests.integration.router.harness import RunningRouter, eventually
+from tests.support.kafka_io import read_all
 
 LEAD_ZIP = "82601"  # Casper, WY: no other test module puts a location near it
 OPS = {"X-Actor": "ops@franchise.example"}
@@ -82,6 +85,9 @@ async def test_a_stored_policy_decides_the_next_lead_within_seconds(router: Runn
     # 20 miles is past every radius step now: the same-state step takes it
     assert (route["assignment"]["location_id"], route["assignment"]["rule"]) == ("POL-NORTH", "same_state")
     assert route["decisions"][0]["policy_version"] == stored.version
+    records = await read_all(router.infra.kafka, LEADS_ASSIGNED.name, 1_000_000, timeout_s=3)
+    (event,) = [decode_envelope(r.value) for r in records if r.key == second.encode()]
+    assert (event.event_type, event.payload["policy_version"]) == ("LeadAssigned", stored.version)
 
     # what going back to 25/50/100 would do to these leads, before doing it
     wider = RoutingPolicyDocument().model_dump(mode="json")

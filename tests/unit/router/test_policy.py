@@ -227,3 +227,20 @@ def test_simulate_takes_a_policy_file(tmp_path: Path) -> None:
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "unassigned: 2 (66.7%)" in result.output  # capacity 1 at threshold 1.0: one lead placed
+
+
+@pytest.mark.parametrize("location_id", ["LOC-1", None])
+def test_decision_events_carry_the_policy_version(location_id: str | None) -> None:
+    import orjson
+
+    from router.handlers.events import decision_event, decision_payload
+    from tests.unit.router.test_decision_events import row
+
+    stored = row(location_id) | {"policy_version": 4}
+    _, payload = decision_event(stored, [])
+    model = decision_payload(stored, [])
+    assert payload["policy_version"] == 4 == model.model_dump(mode="json")["policy_version"]
+    dumped = orjson.loads(orjson.dumps(payload, option=orjson.OPT_UTC_Z))
+    assert dumped == orjson.loads(orjson.dumps(model.model_dump(mode="json"), option=orjson.OPT_UTC_Z))
+    # a stored decision republished (no version at hand) says nothing rather than a wrong one
+    assert decision_event(row(location_id), [])[1]["policy_version"] is None

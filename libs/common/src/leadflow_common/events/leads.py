@@ -57,6 +57,8 @@ class LeadAssigned(EventPayload):
     # Absent on events republished from a stored decision (crash recovery, SLA re-route): the
     # sync then reads the contact from GHL.
     contact: LeadContact | None = None
+    # the router's routing policy version it was decided under (absent: republished, or older)
+    policy_version: int | None = None
 
 
 @register_payload
@@ -72,6 +74,7 @@ class LeadUnassigned(EventPayload):
     decided_at: datetime
     candidates: list[RouteCandidate] = []
     reasons: list[str] = []
+    policy_version: int | None = None  # as on LeadAssigned
 
 
 @register_payload

@@ -63,6 +63,7 @@ def decision_event(
         "geocode_method": row["geocode_method"],
         "decided_at": row["decided_at"],
         "candidates": candidates,
+        "policy_version": row.get("policy_version"),
     }
     if row["location_id"] is None:
         reason = row["reason"] or "unassigned"
@@ -109,6 +110,7 @@ def decision_payload(
             decided_at=decided_at,
             candidates=candidates,
             reasons=[row["reason"] or "unassigned"],
+            policy_version=row.get("policy_version"),
         )
     capacity_date: date = row["capacity_date"]
     return LeadAssigned(
@@ -126,4 +128,5 @@ def decision_payload(
         reasons=[f"rule {row['rule']}", f"geocoded by {row['geocode_method']}"]
         + ([row["hours_note"]] if row.get("hours_note") else []),
         contact=contact,
+        policy_version=row.get("policy_version"),
     )

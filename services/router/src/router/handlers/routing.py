@@ -117,7 +117,9 @@ class RoutingHandler:
         metrics.ROUTING_SECONDS.observe(time.perf_counter() - started)
         self.observe(decision)
         if stored is not None and stored["event_id"] == envelope.event_id:
-            await self._publish(stored, route_candidates(outcome.candidates))
+            # this event's own decision: it carries the policy version (not an assignments column)
+            await self._publish(stored | {"policy_version": outcome.policy_version},
+                                route_candidates(outcome.candidates))  # fmt: skip
         return decision
 
     async def _publish(self, stored: dict[str, Any], candidates: list[Any]) -> None:

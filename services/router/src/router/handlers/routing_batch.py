@@ -80,6 +80,7 @@ def decision_row(decision: RoutingDecision, ghl_location_id: str | None) -> dict
         "state": decision.geocode.state,
         "decided_at": decision.decided_at,
         "hours_note": out.hours_note,
+        "policy_version": out.policy_version,  # the event's, not an assignments column
     }
 
 
