@@ -99,6 +99,15 @@ async def test_a_stored_policy_decides_the_next_lead_within_seconds(router: Runn
     assert preview["after"]["by_rule"].get("radius_25", 0) >= 2
     assert preview["after"]["assignment_rate"] == preview["before"]["assignment_rate"]
 
+    # a move by hand records the version in force too
+    await router.publish_location("POL-SOUTH", "82601", place.lat - 0.29, place.lon, 50, "WY")
+    await router.wait_location("POL-SOUTH", "active")
+    body = {"location_id": "POL-SOUTH", "reason": "closer to the customer's work", "actor": "ops"}
+    moved = await router.http.post(f"/routes/{second}/reassign", json=body)
+    assert moved.status_code == 200, moved.text
+    lines = (await router.route_of(second))["decisions"]
+    assert (lines[-1]["actor"], lines[-1]["policy_version"]) == ("ops", stored.version)
+
 
 async def test_put_policy_checks_the_version_and_names_bad_fields(router: RunningRouter) -> None:
     current = (await router.http.get("/policy")).json()

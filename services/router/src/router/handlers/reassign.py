@@ -185,6 +185,7 @@ class LeadMover:
             "geocode_method": move.geo.method.value, "lat": move.geo.lat, "lon": move.geo.lon,
             "candidates": [asdict(c) for c in move.candidates], "timings_ms": {}, "decided_at": now,
             "hours_note": move.hours_note, "actor": actor, "why": why,
+            "policy_version": self.decider.active.version,  # the routing policy in force
         })  # fmt: skip
         if self.sla is not None:
             await self._restart_timer(session, lead_id, timer, location, move.location_id, day, now)
