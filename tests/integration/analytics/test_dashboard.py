@@ -1,6 +1,6 @@
 """The dashboard page in headless Chromium against the real service: token flow, the performance
 table with filters and paging, the hourly chart with its axes, CSV export and a screenshot that
-shows the data (views of the router's pool and onboarding progress: tests/e2e/test_dashboard_views.py)."""
+shows the data (views of the router's pool and onboarding progress: tests/e2e/test_operator_dashboard.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """The dashboard's operator views across the running services, in headless Chromium: the router's
 unassigned pool with its reassign action (a refused move shows the router's reason, an accepted one
-moves the lead) and onboarding progress, both through analytics' /ops routes."""
+moves the lead) and onboarding progress, both through analytics' /ops routes.
+
+Named to run after test_lead_flow, which counts every lead on the shared intake topic: the
+address-less lead this test pools would be one more there."""
 
 from __future__ import annotations
 
