@@ -132,11 +132,18 @@ def sim_location(profile: LocationProfile) -> dict[str, Any]:
     }
 
 
+# Rules of decisions that move a lead after its first one (the unassigned pool's re-drive and a
+# person's reassignment, an SLA re-route): not a second routing (router/domain/pool.py MOVE_RULES).
+MOVE_RULES = frozenset({"pool_redrive", "manual", "reassigned", "sla_reassign"})
+
+
 @dataclass
 class Decisions:
-    """Decisions read from leads.assigned.v1: lead -> {decision event id: location or None}."""
+    """Decisions read from leads.assigned.v1: lead -> {decision event id: location or None}, in the
+    order they were published (one lead's events share a partition)."""
 
     by_lead: dict[str, dict[str, str | None]] = field(default_factory=lambda: defaultdict(dict))
+    rules: dict[str, str] = field(default_factory=dict)  # decision event id -> rule
     synced: set[str] = field(default_factory=set)
     records: int = 0
 
@@ -145,14 +152,23 @@ class Decisions:
         return len(self.by_lead)
 
     def twice(self) -> dict[str, dict[str, str | None]]:
-        """Leads with more than one distinct decision (a republish keeps its event id)."""
-        return {lead: d for lead, d in self.by_lead.items() if len(d) > 1}
+        """Leads routed more than once: more than one distinct decision (a republish keeps its
+        event id) that is not a move (a pooled lead re-driven when its reason went away, say)."""
+        return {
+            lead: d
+            for lead, d in self.by_lead.items()
+            if sum(self.rules.get(event_id) not in MOVE_RULES for event_id in d) > 1
+        }
+
+    def final(self) -> dict[str, str | None]:
+        """Each lead's latest decision: its location, or None while it is in the pool."""
+        return {lead: list(d.values())[-1] for lead, d in self.by_lead.items()}
 
     def assigned(self) -> dict[str, str]:
-        return {lead: loc for lead, d in self.by_lead.items() for loc in d.values() if loc is not None}
+        return {lead: loc for lead, loc in self.final().items() if loc is not None}
 
     def unassigned(self) -> set[str]:
-        return {lead for lead, d in self.by_lead.items() if None in d.values()}
+        return {lead for lead, loc in self.final().items() if loc is None}
 
 
 async def read_decisions(
@@ -187,10 +203,10 @@ async def read_decisions(
                         continue
                     lead = payload.get("lead_id", "")
                     kind = envelope.get("event_type")
-                    if kind == "LeadAssigned":
-                        decisions.by_lead[lead][envelope["event_id"]] = payload["location_id"]
-                    elif kind == "LeadUnassigned":
-                        decisions.by_lead[lead][envelope["event_id"]] = None
+                    if kind in ("LeadAssigned", "LeadUnassigned"):
+                        location = payload["location_id"] if kind == "LeadAssigned" else None
+                        decisions.by_lead[lead][envelope["event_id"]] = location
+                        decisions.rules[envelope["event_id"]] = str(payload.get("rule", ""))
                     elif kind == "LeadSynced":
                         decisions.synced.add(lead)
             if decisions.decided >= until_decided and loop.time() - quiet_since >= settle_s:
