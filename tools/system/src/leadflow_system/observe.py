@@ -13,6 +13,10 @@ from aiokafka import AIOKafkaConsumer
 
 from leadflow_common.topics import LEADS_ASSIGNED
 
+# Rules of decisions that move a lead after its first one (the unassigned pool's re-drive, a
+# person's reassignment, an SLA re-route): not a second routing (router/domain/pool.py MOVE_RULES).
+MOVE_RULES = frozenset({"pool_redrive", "manual", "reassigned", "sla_reassign"})
+
 
 @dataclass
 class RoutingOutcome:
@@ -20,7 +24,7 @@ class RoutingOutcome:
     unassigned: dict[str, str] = field(default_factory=dict)  # lead id -> reason
     synced: dict[str, str] = field(default_factory=dict)  # lead id -> contact id in the sub-account
     rules: Counter[str] = field(default_factory=Counter)
-    decisions_per_lead: Counter[str] = field(default_factory=Counter)
+    decisions_per_lead: Counter[str] = field(default_factory=Counter)  # routings; moves not counted
 
     @property
     def decided(self) -> int:
@@ -58,8 +62,12 @@ def apply(outcome: RoutingOutcome, envelope: dict[str, Any]) -> None:
     kind = envelope.get("event_type")
     if kind == "LeadAssigned":
         outcome.assigned[lead] = payload["location_id"]
-        outcome.rules[payload.get("rule", "?")] += 1
-        outcome.decisions_per_lead[lead] += 1
+        rule = payload.get("rule", "?")
+        outcome.rules[rule] += 1
+        if rule in MOVE_RULES:  # the lead's latest place; a pooled lead leaves the pool
+            outcome.unassigned.pop(lead, None)
+        else:
+            outcome.decisions_per_lead[lead] += 1
     elif kind == "LeadUnassigned":
         outcome.unassigned[lead] = payload.get("reason", "?")
         outcome.rules["unassigned: " + payload.get("reason", "?")] += 1

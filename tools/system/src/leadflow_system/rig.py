@@ -33,6 +33,7 @@ from leadflow_common.events.envelope import Envelope, encode_envelope
 from leadflow_common.events.locations import LocationProfile, LocationStatus
 from leadflow_common.kafka.admin import ensure_topics
 from leadflow_common.topics import LOCATIONS
+from leadflow_system.observe import MOVE_RULES
 from leadflow_system.seed import seed
 from leadflow_system.system import API_TOKEN, SERVICES, LocalSystem
 
@@ -130,11 +131,6 @@ def sim_location(profile: LocationProfile) -> dict[str, Any]:
         "country": "US",
         "timezone": profile.timezone,
     }
-
-
-# Rules of decisions that move a lead after its first one (the unassigned pool's re-drive and a
-# person's reassignment, an SLA re-route): not a second routing (router/domain/pool.py MOVE_RULES).
-MOVE_RULES = frozenset({"pool_redrive", "manual", "reassigned", "sla_reassign"})
 
 
 @dataclass
