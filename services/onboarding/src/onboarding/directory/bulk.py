@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 
 from leadflow_common.db import transaction
 from onboarding.directory import repository as repo
-from onboarding.directory.service import ChangeRequest, LocationDirectory, Planned, plan
-from onboarding.domain.bulk_changes import first_column, parse_bulk
+from onboarding.directory.service import (
+    ChangeRequest,
+    LocationDirectory,
+    Planned,
+    plan,
+    territory_conflicts,
+)
+from onboarding.domain.bulk_changes import HEADERS, first_column, parse_bulk
 from onboarding.domain.location_changes import KEY_COLUMN, Action, ChangeConflict, FieldChange
 from onboarding.domain.validation import RowError
 
@@ -68,6 +74,11 @@ async def bulk_update(
                 report.diffs += [LocationDiff(row.row, row.location_id, c) for c in item.changes]
                 if item.changes:
                     planned.append((item, ChangeRequest(row.location_id, Action.UPDATE, row.edit, reason)))
+            conflicts = await territory_conflicts(session, [p for p, _ in planned])
+            rows_of = {r.location_id: r.row for r in parsed.rows}
+            report.errors += [
+                RowError(rows_of[k], HEADERS["territory_zips"], why) for k, why in conflicts.items()
+            ]
             if report.errors or dry_run or not planned:
                 raise _Refused
             await directory.write(session, planned, change_id, actor)

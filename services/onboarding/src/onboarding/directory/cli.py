@@ -34,11 +34,12 @@ from onboarding.settings import OnboardingSettings
 
 SERVICE = "onboarding"
 T = TypeVar("T")
-location_app = typer.Typer(help="Change live locations: capacity, hours, pause, resume, offboard.",
+location_app = typer.Typer(help="Change live locations: capacity, hours, territory, pause, resume, offboard.",
                            no_args_is_help=True)  # fmt: skip
 console = Console()
 err = Console(stderr=True)
 OPTION_OF = {"daily_capacity": "--capacity", "hours": "--hours", "closed_dates": "--closed-dates",
+             "territory_zips": "--territory-zips", "routing_weight": "--routing-weight",
              "status": "--status", "until": "--until", "body": "options"}  # fmt: skip
 
 
@@ -124,10 +125,16 @@ def update(
     ] = None,
     closed_dates: Annotated[str | None, typer.Option(help="ISO dates separated by ';'; '' clears")] = None,
     status: Annotated[str | None, typer.Option(help="active or paused")] = None,
+    territory_zips: Annotated[
+        str | None, typer.Option(help="zips owned exclusively, e.g. '10001,10002'; '' gives them up")
+    ] = None,
+    routing_weight: Annotated[str | None, typer.Option(help="weighted-policy share (0 < w <= 1000)")] = None,
     actor: ActorOption = "",
 ) -> None:
-    """Change capacity, hours, closed dates or status, validated like the import CSV."""
-    cells = {"daily_capacity": capacity, "hours": hours, "closed_dates": closed_dates, "status": status}
+    """Change capacity, hours, closed dates, territory, routing weight or status, validated like the
+    import CSV (a zip another live location owns is refused, naming it)."""
+    cells = {"daily_capacity": capacity, "hours": hours, "closed_dates": closed_dates, "status": status,
+             "territory_zips": territory_zips, "routing_weight": routing_weight}  # fmt: skip
     _changed(run(lambda d: d.update(location_id, cells, actor or default_actor()), publish=True))
 
 
@@ -206,7 +213,8 @@ def bulk(
     reason: ReasonOption = None,
     actor: ActorOption = "",
 ) -> None:
-    """Apply a CSV of changes (Capacity Limit, Hours, Closed Dates, Status) all or nothing."""
+    """Apply a CSV of changes (Capacity Limit, Hours, Closed Dates, Territory Zips, Routing Weight,
+    Status) all or nothing."""
     csv_file = read_csv(file)
     report = run(
         lambda d: bulk_update(d, csv_file.headers, csv_file.rows, actor or default_actor(), dry_run, reason),

@@ -11,7 +11,7 @@ from typing import Annotated, TypeVar
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from leadflow_common.http import bearer_guard
 from onboarding.csv_source import parse_csv
@@ -29,7 +29,8 @@ _ACTOR = re.compile(r"^[\w.@:+/ -]{1,200}$")
 
 
 class LocationPatch(BaseModel):
-    """Fields as in the import CSV. Absent or null: unchanged; "" clears hours or closed dates."""
+    """Fields as in the import CSV. Absent or null: unchanged; "" clears hours or closed dates, ""
+    or [] gives the territory up."""
 
     model_config = ConfigDict(extra="forbid")
     daily_capacity: StrictInt | StrictStr | None = None
@@ -39,11 +40,19 @@ class LocationPatch(BaseModel):
     closed_dates: StrictStr | list[StrictStr] | None = Field(
         default=None, examples=["2026-12-25; 2027-01-01"]
     )
+    territory_zips: StrictStr | list[StrictStr] | None = Field(
+        default=None, examples=[["10001", "10002"]], description="zips owned exclusively; [] clears"
+    )
+    routing_weight: StrictInt | StrictFloat | StrictStr | None = Field(
+        default=None, description="share under the router's weighted policy (0 < w <= 1000)"
+    )
     status: StrictStr | None = Field(default=None, description="active (resume) or paused (pause)")
 
     def cells(self) -> dict[str, str | None]:
-        closed = self.closed_dates
+        closed, zips = self.closed_dates, self.territory_zips
         return {
+            "territory_zips": "; ".join(zips) if isinstance(zips, list) else zips,
+            "routing_weight": None if self.routing_weight is None else str(self.routing_weight),
             "daily_capacity": None if self.daily_capacity is None else str(self.daily_capacity),
             "hours": self.hours,
             "closed_dates": "; ".join(closed) if isinstance(closed, list) else closed,
@@ -173,7 +182,8 @@ def build_directory_router(directory: LocationDirectory, token: str) -> APIRoute
         request: Request, actor: Actor, dry_run: bool = False, reason: str | None = None
     ) -> views.BulkResult:
         """Body: a CSV (text/csv) with Franchise Code and any of Capacity Limit, Hours, Closed Dates,
-        Status. Problems → 422 with every row and column; otherwise the diff, applied unless dry_run."""
+        Territory Zips, Routing Weight, Status. Problems → 422 with every row and column;
+        otherwise the diff, applied unless dry_run."""
         body = await request.body()
         if len(body) > MAX_BULK_BYTES:
             raise HTTPException(413, f"the CSV is larger than {MAX_BULK_BYTES} bytes")

@@ -29,6 +29,8 @@ def print_settings(console: Console, location: Location, pause: Pause | None) ->
         ("daily capacity", str(draft.daily_capacity)),
         ("hours", describe_hours(draft.business_hours) or "-"),
         ("closed dates", describe_closed(draft.business_hours) or "-"),
+        ("territory zips", "; ".join(draft.territory_zips) or "-"),
+        ("routing weight", f"{draft.routing_weight:g}"),
         ("paused", _pause_text(pause) or "-"),
         ("GHL sub-account", location.ghl_location_id or "-"),
     )

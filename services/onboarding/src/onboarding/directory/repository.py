@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onboarding.adapters.store import _to_location
@@ -53,6 +53,40 @@ async def lock(session: AsyncSession, location_ids: Sequence[str]) -> dict[str, 
     )
     rows = (await session.execute(query)).all()
     return {r.location_id: _to_location(r, []) for r in rows}
+
+
+# One key for every territory claim (pg_advisory_xact_lock, released at commit/rollback): claims of
+# different locations touch different rows, so their row locks alone do not serialise them.
+TERRITORY_LOCK_KEY = 0x7E_1600_16
+
+
+async def lock_territories(session: AsyncSession) -> None:
+    """Serialise territory claims until the transaction ends. Always taken *after* the row locks
+    (and no row lock is taken after it), so it cannot deadlock with them (decision note 0012)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TERRITORY_LOCK_KEY})
+
+
+async def territory_owners(
+    session: AsyncSession, zips: Sequence[str], exclude: Sequence[str]
+) -> dict[str, str]:
+    """zip → owning location id, for the ``zips`` owned by a location that is not offboarded and
+    not in ``exclude`` (read after lock_territories: the latest committed claims)."""
+    if not zips:
+        return {}
+    territory = locations.c.draft["territory_zips"]
+    query = select(locations.c.location_id, territory).where(
+        locations.c.status != SagaStatus.OFFBOARDED.value,
+        territory.has_any(array(list(zips))),  # jsonb ?| text[]
+    )
+    if exclude:
+        query = query.where(locations.c.location_id.not_in(list(exclude)))
+    wanted = set(zips)
+    owners: dict[str, str] = {}
+    for location_id, owned in (await session.execute(query.order_by(locations.c.location_id))).all():
+        for z in owned or []:
+            if z in wanted:
+                owners.setdefault(z, location_id)
+    return owners
 
 
 async def save(session: AsyncSession, location: Location) -> None:

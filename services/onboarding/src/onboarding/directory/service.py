@@ -1,5 +1,6 @@
 """The location-management use cases the API and the CLI share: read, change, pause, resume,
-offboard. Each change locks the location row, writes it with its audit rows, publishes the new
+offboard. Each change locks the location row (and, when it claims zips, the territory lock, then
+checks no other live location owns them), writes it with its audit rows, publishes the new
 directory entry (LocationProfile, or a tombstone on offboard) on locations.v1 and only then
 commits: a change the broker did not take is not recorded, and changes of one location reach the
 compacted topic in the order they were committed (decision note 0012)."""
@@ -26,7 +27,9 @@ from onboarding.domain.location_changes import (
     FieldChange,
     FieldProblem,
     apply_edit,
+    check_territory,
     check_until,
+    claims_territory,
     diff,
     next_status,
     parse_edit,
@@ -81,6 +84,29 @@ def plan(location: Location, action: Action, edit: Edit) -> Planned:
     draft = apply_edit(location.draft, edit) if action is Action.UPDATE else location.draft
     after = replace(location, draft=draft, status=status)
     return Planned(location, after, action, diff(location.draft, location.status, draft, status))
+
+
+async def territory_conflicts(session: AsyncSession, items: Sequence[Planned]) -> dict[str, str]:
+    """location id → why, for each planned territory that takes a zip another live location owns
+    (both owners and the zips named). Takes the territory lock (after the callers' row locks) only
+    when something is claimed; locations changing their territory in ``items`` are judged by their
+    new one (a bulk file checks its rows against each other itself)."""
+    claims = {p.after.location_id: claims_territory(p.before.draft, p.after.draft) for p in items}
+    claims = {k: v for k, v in claims.items() if v}
+    if not claims:
+        return {}
+    await repo.lock_territories(session)
+    moving = [
+        p.after.location_id for p in items if p.after.draft.territory_zips != p.before.draft.territory_zips
+    ]
+    owners = await repo.territory_owners(session, sorted({z for v in claims.values() for z in v}), moving)
+    conflicts: dict[str, str] = {}
+    for location_id, zips in claims.items():
+        try:
+            check_territory(location_id, zips, owners)
+        except ChangeConflict as exc:
+            conflicts[location_id] = str(exc)
+    return conflicts
 
 
 def _utc_now() -> datetime:
@@ -157,6 +183,9 @@ class LocationDirectory:
             if current is None:
                 raise UnknownLocation(key)
             planned = plan(current, request.action, request.edit)
+            conflicts = await territory_conflicts(session, [planned])
+            if conflicts:
+                raise ChangeConflict(conflicts[key])
             await self.write(session, [(planned, request)], change_id, actor)
             pause = (await repo.pauses(session, [key])).get(key)
         log.info("location_changed", location_id=key, action=request.action.value, actor=actor,

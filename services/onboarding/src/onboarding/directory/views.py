@@ -36,6 +36,8 @@ class LocationSettings(BaseModel):
     hours: str
     closed_dates: str
     business_hours: BusinessHours | None
+    territory_zips: list[str]
+    routing_weight: float
     pause: PauseView | None
     updated_at: datetime | None
 
@@ -111,6 +113,8 @@ def settings_view(location: Location, pause: Pause | None) -> LocationSettings:
         hours=describe_hours(draft.business_hours),
         closed_dates=describe_closed(draft.business_hours),
         business_hours=draft.business_hours,
+        territory_zips=draft.territory_zips,
+        routing_weight=draft.routing_weight,
         pause=PauseView(
             reason=pause.reason, until=pause.until, paused_at=pause.paused_at, paused_by=pause.paused_by
         )

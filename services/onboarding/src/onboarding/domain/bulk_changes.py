@@ -1,6 +1,7 @@
 """A bulk-change CSV (``Franchise Code`` plus any of ``Capacity Limit``, ``Hours``, ``Closed Dates``,
-``Status``): every row and column checked with the import's validators, every problem reported
-with its row and column. Empty cells mean "no change"."""
+``Territory Zips``, ``Routing Weight``, ``Status``): every row and column checked with the import's
+validators, every problem reported with its row and column, and two rows claiming the same zip
+refused (both named). Empty cells mean "no change" (a territory is given up through the API/CLI)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from onboarding.domain import fields
 from onboarding.domain.columns import map_headers
 from onboarding.domain.location_changes import EDITABLE, KEY_COLUMN, ChangeInvalid, Edit, parse_edit
-from onboarding.domain.validation import HEADER_ROW, RowError
+from onboarding.domain.validation import HEADER_ROW, RowError, territory_overlaps
 
 HEADERS = {c.field: c.header for c in (KEY_COLUMN, *EDITABLE)}
 
@@ -39,6 +40,7 @@ def parse_bulk(headers: list[str], rows: Iterable[dict[str, str]]) -> BulkFile:
     if result.errors:
         return result
     seen: dict[str, int] = {}
+    claimed: dict[str, str] = {}  # zip -> "CODE (row n)" of the rows above
     for index, values in enumerate(rows, start=HEADER_ROW + 1):
         if not any((v or "").strip() for v in values.values()):
             continue  # blank line
@@ -57,6 +59,10 @@ def parse_bulk(headers: list[str], rows: Iterable[dict[str, str]]) -> BulkFile:
             result.errors.append(RowError(index, KEY_COLUMN.header, f"duplicate of row {seen[location_id]}"))
             continue
         seen[location_id] = index
+        for message in territory_overlaps(location_id, edit.territory_zips or [], claimed):
+            result.errors.append(RowError(index, HEADERS["territory_zips"], message))
+        for z in edit.territory_zips or []:
+            claimed.setdefault(z, f"{location_id} (row {index})")
         if len(result.errors) == problems:
             result.rows.append(BulkRow(index, location_id, edit))
     return result
@@ -78,7 +84,14 @@ def first_column(edit: Edit) -> str:
     first changed column."""
     if edit.status is not None:
         return HEADERS["status"]
-    for name, value in (("daily_capacity", edit.daily_capacity), ("hours", edit.weekly)):
+    changed: tuple[tuple[str, object], ...] = (
+        ("daily_capacity", edit.daily_capacity),
+        ("hours", edit.weekly),
+        ("closed_dates", edit.closed_dates),
+        ("territory_zips", edit.territory_zips),
+        ("routing_weight", edit.routing_weight),
+    )
+    for name, value in changed:
         if value is not None:
             return HEADERS[name]
-    return HEADERS["closed_dates"] if edit.closed_dates is not None else KEY_COLUMN.header
+    return KEY_COLUMN.header

@@ -1,4 +1,5 @@
-"""Operator changes to a live location (capacity, hours, closed dates, pause/resume/offboard): the
+"""Operator changes to a live location (capacity, hours, closed dates, territory, routing weight,
+pause/resume/offboard): the
 cells are validated by the same checks as the import CSV, the status moves only along allowed
 transitions, and every change is described field by field (old → new) for the audit and dry runs."""
 
@@ -15,12 +16,16 @@ from onboarding.domain import fields
 from onboarding.domain.columns import COLUMNS, Column
 from onboarding.domain.hours import HoursError, describe_hours, parse_closed_dates, parse_weekly_hours
 from onboarding.domain.saga import SagaStatus
+from onboarding.domain.validation import routing_weight, territory_overlaps, territory_zips
 
 _BY_FIELD = {c.field: c for c in COLUMNS}
 STATUS_COLUMN = Column("status", "Status", False)
 # What an operator may change, in the order diffs list them; headers are the import CSV's.
 EDITABLE: tuple[Column, ...] = (
-    *(Column(f, _BY_FIELD[f].header, False) for f in ("daily_capacity", "hours", "closed_dates")),
+    *(
+        Column(f, _BY_FIELD[f].header, False)
+        for f in ("daily_capacity", "hours", "closed_dates", "territory_zips", "routing_weight")
+    ),
     STATUS_COLUMN,
 )
 KEY_COLUMN = _BY_FIELD["franchise_code"]
@@ -59,10 +64,14 @@ class Edit:
     weekly: dict[int, list[DayHours]] | None = None
     closed_dates: list[date] | None = None
     status: SagaStatus | None = None  # ACTIVE (resume) or PAUSED (pause)
+    territory_zips: list[str] | None = None  # [] gives the territory up
+    routing_weight: float | None = None
 
     @property
     def empty(self) -> bool:
-        return all(v is None for v in (self.daily_capacity, self.weekly, self.closed_dates, self.status))
+        values = (self.daily_capacity, self.weekly, self.closed_dates, self.status, self.territory_zips,
+                  self.routing_weight)  # fmt: skip
+        return all(v is None for v in values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +93,8 @@ def _status(value: str) -> SagaStatus:
 
 def parse_edit(cells: Mapping[str, str | None], *, blank_is_unchanged: bool) -> Edit:
     """``cells``: field name → text as in the CSV. A missing (None) cell leaves the field alone; an
-    empty one clears hours or closed dates, unless ``blank_is_unchanged`` (bulk CSVs, whose empty
-    cells mean "no change"). Raises ChangeInvalid naming every bad field."""
+    empty one clears hours, closed dates or the territory, unless ``blank_is_unchanged`` (bulk CSVs,
+    whose empty cells mean "no change"). Raises ChangeInvalid naming every bad field."""
     unknown = sorted(set(cells) - {c.field for c in EDITABLE})
     problems = [FieldProblem(name, "not a field that can be changed") for name in unknown]
     values: dict[str, object] = {}
@@ -104,6 +113,8 @@ def parse_edit(cells: Mapping[str, str | None], *, blank_is_unchanged: bool) -> 
         weekly=values.get("hours"),  # type: ignore[arg-type]
         closed_dates=values.get("closed_dates"),  # type: ignore[arg-type]
         status=values.get("status"),  # type: ignore[arg-type]
+        territory_zips=values.get("territory_zips"),  # type: ignore[arg-type]
+        routing_weight=values.get("routing_weight"),  # type: ignore[arg-type]
     )
 
 
@@ -114,6 +125,10 @@ def _parse_cell(field: str, raw: str) -> object:
         return parse_weekly_hours(raw)
     if field == "closed_dates":
         return parse_closed_dates(raw)
+    if field == "territory_zips":
+        return territory_zips(raw)
+    if field == "routing_weight":
+        return routing_weight(raw.strip())
     return _status(raw)
 
 
@@ -124,7 +139,12 @@ def apply_edit(draft: LocationDraft, edit: Edit) -> LocationDraft:
     closed = current.closed_dates if edit.closed_dates is None else edit.closed_dates
     hours = BusinessHours(weekly=weekly, closed_dates=closed) if weekly or closed else None
     capacity = draft.daily_capacity if edit.daily_capacity is None else edit.daily_capacity
-    return draft.model_copy(update={"daily_capacity": capacity, "business_hours": hours})
+    update: dict[str, object] = {"daily_capacity": capacity, "business_hours": hours}
+    if edit.territory_zips is not None:
+        update["territory_zips"] = edit.territory_zips
+    if edit.routing_weight is not None:
+        update["routing_weight"] = edit.routing_weight
+    return draft.model_copy(update=update)
 
 
 def describe_closed(hours: BusinessHours | None) -> str:
@@ -137,8 +157,23 @@ def field_texts(draft: LocationDraft, status: SagaStatus) -> dict[str, str]:
         "daily_capacity": str(draft.daily_capacity),
         "hours": describe_hours(draft.business_hours),
         "closed_dates": describe_closed(draft.business_hours),
+        "territory_zips": "; ".join(draft.territory_zips),
+        "routing_weight": f"{draft.routing_weight:g}",
         "status": status.value,
     }
+
+
+def claims_territory(before: LocationDraft, after: LocationDraft) -> list[str]:
+    """The zips ``after`` owns that ``before`` did not: the ones to check against other owners
+    (keeping or shrinking a territory claims nothing)."""
+    return sorted(set(after.territory_zips) - set(before.territory_zips))
+
+
+def check_territory(code: str, claimed: list[str], owners: Mapping[str, str]) -> None:
+    """ChangeConflict naming both owners and every zip when another location owns any of ``claimed``."""
+    overlaps = territory_overlaps(code, claimed, owners)
+    if overlaps:
+        raise ChangeConflict("; ".join(overlaps))
 
 
 def diff(
