@@ -88,6 +88,17 @@ async def seconds_until(router: RunningRouter, zip_code: str, location_id: str, 
     raise AssertionError(f"the router did not apply the change of {location_id} within {DEADLINE_S}s")
 
 
+async def seconds_until_owner(router: RunningRouter, zip_code: str, owner: str | None) -> float:
+    """Until the router's zip → owner map says ``owner`` (the preview skips the territory rule)."""
+    assert router.services is not None
+    started = time.monotonic()
+    while time.monotonic() - started < DEADLINE_S:
+        if await router.services.redis_directory.territory_owner(zip_code) == owner:
+            return time.monotonic() - started
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the router's territory map did not give {zip_code} to {owner} in {DEADLINE_S}s")
+
+
 async def route_lead(router: RunningRouter, zip_code: str) -> str | None:
     lead = f"c-lm-{uuid.uuid4().hex[:10]}"
     await router.publish_contact(lead, postalCode=zip_code, email=f"{lead}@example.com")
@@ -121,3 +132,24 @@ async def test_pause_resume_and_capacity_reach_the_router(
 
     print("router applied the change after " + ", ".join(f"{k} {v:.2f} s" for k, v in latencies.items()))
     assert max(latencies.values()) <= APPLY_BUDGET_S, latencies
+
+
+async def test_a_territory_changed_through_the_api_moves_the_next_lead_to_its_owner(
+    router: RunningRouter, directory: LocationDirectory
+) -> None:
+    (near, zip_code), (far, _) = NEAR, FAR
+    await seconds_until(router, zip_code, near, wanted=True)  # the nearest owns no territory yet
+    try:
+        outcome = await directory.update(far, {"territory_zips": zip_code}, "ops@fitnation")
+        assert [(c.field, c.new) for c in outcome.changes] == [("territory_zips", zip_code)]
+        applied = await seconds_until_owner(router, zip_code, far)
+        lead = f"c-lm-{uuid.uuid4().hex[:10]}"
+        await router.publish_contact(lead, postalCode=zip_code, email=f"{lead}@example.com")
+        assignment = (await router.route_of(lead))["assignment"]
+        assert (assignment["location_id"], assignment["rule"]) == (far, "territory")
+        print(f"router applied the territory after {applied:.2f} s")
+        assert applied <= APPLY_BUDGET_S
+    finally:  # locations.v1 is shared: leave the compacted entry without the territory
+        await directory.update(far, {"territory_zips": ""}, "ops@fitnation")
+    await seconds_until_owner(router, zip_code, None)
+    assert await route_lead(router, zip_code) == near  # given up: the nearest again
