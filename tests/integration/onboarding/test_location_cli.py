@@ -26,12 +26,11 @@ CODES = ("CLI-0001", "CLI-0002")
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
 
 
-@pytest.fixture
-def env(infra: Infra, schema: str) -> Iterator[dict[str, str]]:
-    async def seed() -> None:
+def seed(infra: Infra, schema: str, codes: tuple[str, ...]) -> None:
+    async def go() -> None:
         engine = make_engine(infra.service_db_url("onboarding"), schema, pool_size=1)
         store = PostgresSagaStore(make_sessionmaker(engine))
-        for code in CODES:
+        for code in codes:
             draft = LocationDraft(
                 name=f"FitNation {code}", address="1 Main St", city="Austin", state="TX", postal_code="78701",
                 phone="+15125550100", email="a@fitnation.example.com", manager_name="Ana Ruiz",
@@ -41,7 +40,12 @@ def env(infra: Infra, schema: str) -> Iterator[dict[str, str]]:
                                         lat=30.27, lon=-97.74, timezone="America/Chicago"))  # fmt: skip
         await engine.dispose()
 
-    asyncio.run(seed())
+    asyncio.run(go())
+
+
+@pytest.fixture
+def env(infra: Infra, schema: str) -> Iterator[dict[str, str]]:
+    seed(infra, schema, CODES)
     # COLUMNS: rich tables wide enough not to wrap the cells the test reads
     yield {"ONBOARDING_DATABASE_URL": infra.service_db_url("onboarding"), "ONBOARDING_DB_SCHEMA": schema,
            "COLUMNS": "200"}  # fmt: skip
@@ -59,15 +63,17 @@ def history(infra: Infra, schema: str, code: str) -> list[repo.ChangeRow]:
     return asyncio.run(read())
 
 
-def test_location_commands(env: dict[str, str], infra: Infra, schema: str, tmp_path: Path) -> None:
-    runner = CliRunner()
+def run_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["location", *args], env=env)
+    # the service's structured log lines (stderr in a fresh process; wherever an earlier test
+    # of this session left structlog's cached loggers here) are not what the operator reads
+    lines = [line for line in result.output.splitlines() if not LOG_LINE.match(line)]
+    return result.exit_code, " ".join(" ".join(lines).split())
 
+
+def test_location_commands(env: dict[str, str], infra: Infra, schema: str, tmp_path: Path) -> None:
     def cli(*args: str) -> tuple[int, str]:
-        result = runner.invoke(app, ["location", *args], env=env)
-        # the service's structured log lines (stderr in a fresh process; wherever an earlier test
-        # of this session left structlog's cached loggers here) are not what the operator reads
-        lines = [line for line in result.output.splitlines() if not LOG_LINE.match(line)]
-        return result.exit_code, " ".join(" ".join(lines).split())
+        return run_cli(env, *args)
 
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     code, text = cli(
@@ -104,3 +110,24 @@ def test_location_commands(env: dict[str, str], infra: Infra, schema: str, tmp_p
         "onboarding: refused: the location is offboarded"
     )
     assert history(infra, schema, "CLI-0002")[0].actor.startswith("cli:")  # default actor: the OS user
+
+
+def test_territory_and_weight_from_the_terminal(env: dict[str, str], infra: Infra, schema: str) -> None:
+    seed(infra, schema, ("CLI-0003", "CLI-0004"))
+    code, text = run_cli(
+        env, "update", "CLI-0003", "--territory-zips", "10031,10032", "--routing-weight", "2"
+    )
+    assert (code, text) == (
+        0,
+        "CLI-0003: territory_zips - → 10031; 10032 CLI-0003: routing_weight 1 → 2",
+    )  # fmt: skip, text
+    assert run_cli(env, "update", "CLI-0004", "--territory-zips", "10032") == (
+        1, "onboarding: refused: zip 10032 is claimed by CLI-0004 but already owned by CLI-0003")  # fmt: skip
+    weight = "onboarding: invalid --routing-weight: routing weight '0' must be above 0 and at most 1000"
+    assert run_cli(env, "update", "CLI-0004", "--routing-weight", "0") == (1, weight)
+    assert run_cli(env, "update", "CLI-0003", "--territory-zips", "")[0] == 0  # given up
+    assert run_cli(env, "update", "CLI-0004", "--territory-zips", "10032")[0] == 0
+    code, text = run_cli(env, "show", "CLI-0004", "--changes", "0")
+    assert code == 0 and "territory zips │ 10032" in text
+    assert [(h.field, h.new_value) for h in history(infra, schema, "CLI-0003")] == [
+        ("territory_zips", ""), ("routing_weight", "2"), ("territory_zips", "10031; 10032")]  # fmt: skip
