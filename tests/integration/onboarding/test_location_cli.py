@@ -120,7 +120,7 @@ def test_territory_and_weight_from_the_terminal(env: dict[str, str], infra: Infr
     assert (code, text) == (
         0,
         "CLI-0003: territory_zips - → 10031; 10032 CLI-0003: routing_weight 1 → 2",
-    )  # fmt: skip, text
+    ), text
     assert run_cli(env, "update", "CLI-0004", "--territory-zips", "10032") == (
         1, "onboarding: refused: zip 10032 is claimed by CLI-0004 but already owned by CLI-0003")  # fmt: skip
     weight = "onboarding: invalid --routing-weight: routing weight '0' must be above 0 and at most 1000"
