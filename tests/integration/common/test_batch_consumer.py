@@ -46,6 +46,13 @@ async def sessions(infra: Infra) -> AsyncIterator[async_sessionmaker[AsyncSessio
     await asyncio.to_thread(drop_schema, infra, schema)
 
 
+@pytest.fixture(params=[False, True], ids=["one-poll-at-a-time", "prefetch"])
+def prefetch(request: pytest.FixtureRequest) -> bool:
+    """Each rewind path runs both ways: the next poll fetched only after a batch, and fetched
+    while it is applied (BatchConsumer(prefetch=True), the analytics consumer's mode)."""
+    return bool(request.param)
+
+
 def settings(infra: Infra) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=infra.kafka, retry_backoff_s=0.01, transient_retries=1)
 
@@ -120,7 +127,7 @@ async def test_poison_record_is_isolated_and_neighbours_applied_in_batches(
 
 
 async def test_transient_failure_rewinds_and_applies_once(
-    infra: Infra, topic: TopicSpec, sessions: async_sessionmaker[AsyncSession]
+    infra: Infra, topic: TopicSpec, sessions: async_sessionmaker[AsyncSession], prefetch: bool
 ) -> None:
     group = f"g-{uuid.uuid4().hex[:8]}"
     envelopes = [make_envelope(n=i) for i in range(300)]
@@ -128,7 +135,9 @@ async def test_transient_failure_rewinds_and_applies_once(
     handler = Effects(sessions, group)
     handler.fail_transiently = 5  # more than the in-process retries: the partitions are rewound
     broker = make_broker(settings(infra), "batch-test")
-    subscribe_batches(broker, [topic], group, handler.handle, settings(infra), max_records=100)
+    subscribe_batches(
+        broker, [topic], group, handler.handle, settings(infra), max_records=100, prefetch=prefetch
+    )
     await broker.start()
     try:
         await drained(infra, group)
@@ -140,13 +149,15 @@ async def test_transient_failure_rewinds_and_applies_once(
 
 
 async def test_rebalance_mid_stream_loses_nothing_and_applies_each_event_once(
-    infra: Infra, topic: TopicSpec, sessions: async_sessionmaker[AsyncSession]
+    infra: Infra, topic: TopicSpec, sessions: async_sessionmaker[AsyncSession], prefetch: bool
 ) -> None:
     group = f"g-{uuid.uuid4().hex[:8]}"
     first, second = Effects(sessions, group), Effects(sessions, group)
     brokers = [make_broker(settings(infra), f"rebalance-{n}") for n in (1, 2)]
-    subscribe_batches(brokers[0], [topic], group, first.handle, settings(infra), max_records=50)
-    subscribe_batches(brokers[1], [topic], group, second.handle, settings(infra), max_records=50)
+    for broker, handler in zip(brokers, (first, second), strict=True):
+        subscribe_batches(
+            broker, [topic], group, handler.handle, settings(infra), max_records=50, prefetch=prefetch
+        )
     envelopes = [make_envelope(n=i) for i in range(3000)]
     await brokers[0].start()
     try:
@@ -166,7 +177,7 @@ async def test_rebalance_mid_stream_loses_nothing_and_applies_each_event_once(
 
 
 async def test_a_failed_dead_letter_write_rewinds_instead_of_skipping(
-    infra: Infra, sessions: async_sessionmaker[AsyncSession]
+    infra: Infra, sessions: async_sessionmaker[AsyncSession], prefetch: bool
 ) -> None:
     """No DLT topic yet (the broker does not auto-create topics): the poison record must not be
     passed over; once the DLT exists it lands there and everything after it is applied."""
@@ -179,7 +190,7 @@ async def test_a_failed_dead_letter_write_rewinds_instead_of_skipping(
     quick = KafkaSettings(bootstrap_servers=infra.kafka, retry_backoff_s=0.01, transient_retries=1,
                           request_timeout_ms=1500)  # fmt: skip
     broker = make_broker(quick, "nodlt-test")
-    subscribe_batches(broker, [spec], group, handler.handle, quick, max_records=100)
+    subscribe_batches(broker, [spec], group, handler.handle, quick, max_records=100, prefetch=prefetch)
     await broker.start()
     try:
         await asyncio.sleep(6)  # several DLT attempts fail meanwhile

@@ -22,4 +22,5 @@ def subscribe_projector(broker: KafkaBroker, projector: BatchProjector, settings
         settings.kafka,
         max_records=settings.batch_max_records,
         session_timeout_ms=settings.session_timeout_ms,
+        prefetch=settings.prefetch,
     )

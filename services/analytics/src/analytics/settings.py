@@ -22,6 +22,10 @@ class AnalyticsSettings(ServiceSettings):
     consume: bool = Field(default=True, description="run the batch consumer inside the API process")
     # not on the latency path: big batches, so per-batch round trips and commits amortise
     batch_max_records: int = Field(default=2000, ge=1)
+    prefetch: bool = Field(
+        default=True,
+        description="poll and decode the next batch while one is written (kafka-batch-consumer.md)",
+    )
     gc_gen0_threshold: int = Field(
         default=50_000,
         ge=0,

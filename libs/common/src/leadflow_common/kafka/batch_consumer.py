@@ -106,6 +106,7 @@ class BatchConsumer:
         *,
         max_records: int,
         prepare: Prepare = lambda records: [None] * len(records),
+        prefetch: bool = False,
         **consumer_options: Any,
     ) -> None:
         attach = getattr(host, "attach", None)
@@ -115,6 +116,7 @@ class BatchConsumer:
         self.topics = topics
         self._apply = apply
         self._prepare = prepare
+        self._prefetch = prefetch
         self._settings = settings
         self._max_records = max(max_records, 1)
         self._options: dict[str, Any] = {
@@ -216,9 +218,10 @@ class BatchConsumer:
         return records, self._prepare(records) if records else []
 
     async def _run(self) -> None:
-        # One poll at a time, applied before the next: a poll made while a batch is still being
-        # applied would move positions past records a rewind then has to read again (tried: a
-        # transient rewind lost records to it), and per-partition order is simplest this way.
+        if self._prefetch:
+            await self._run_prefetching()
+            return
+        # One poll at a time, applied before the next (per-partition order is simplest this way).
         while True:
             polled = await self._fetch()
             if polled is None:
@@ -226,13 +229,52 @@ class BatchConsumer:
             if polled[0]:
                 await self._handle(*polled)
 
-    async def _handle(self, records: list[ConsumedRecord], prepared: list[Any]) -> None:
+    async def _run_prefetching(self) -> None:
+        """The next poll (and its prepare step) runs while the current batch is being applied, so
+        the consumer's Python work overlaps the handler's database time (one batch still applied
+        at a time, in poll order).
+
+        A rewind is where prefetching lost records before: the poll in flight had already moved
+        the rewound partition's position past the records the rewind must read again. So the
+        prefetched records of every partition the batch rewound are dropped and the partition is
+        sought again once that poll has returned; a rebalance during the prefetch drops the whole
+        prefetch (positions restart from the committed offsets)."""
+        polled = await self._fetch()
+        while polled is not None:
+            if not polled[0]:
+                polled = await self._fetch()
+                continue
+            generation = self.assignments
+            handling = asyncio.create_task(self._handle(*polled))
+            try:
+                upcoming = await self._fetch()
+            finally:
+                rewinds = await handling
+            if upcoming is None:
+                return
+            if self.assignments != generation:
+                log.info("prefetch_dropped", group=self.group_id, records=len(upcoming[0]))
+                polled = await self._fetch()
+                continue
+            if rewinds:
+                for tp, offset in rewinds.items():
+                    self._consumer.seek(tp, offset)  # again: the prefetch may have moved it on
+                keep = [
+                    i
+                    for i, r in enumerate(upcoming[0])
+                    if TopicPartition(r.topic, r.partition) not in rewinds
+                ]
+                upcoming = [upcoming[0][i] for i in keep], [upcoming[1][i] for i in keep]
+            polled = upcoming
+
+    async def _handle(self, records: list[ConsumedRecord], prepared: list[Any]) -> dict[TopicPartition, int]:
+        """Apply one poll's records; returns the partitions it rewound (and where to)."""
         async with self._inflight:
             owned = self._consumer.assignment()
             # Records of a partition revoked since the poll are its new owner's to apply.
             keep = [i for i, r in enumerate(records) if TopicPartition(r.topic, r.partition) in owned]
             if not keep:
-                return
+                return {}
             if len(keep) < len(records):
                 records, prepared = [records[i] for i in keep], [prepared[i] for i in keep]
             with consume_span(self.group_id, records):
@@ -244,6 +286,7 @@ class BatchConsumer:
                 self._backoff.reset(tp)
             self._resize(result)
             self._committer.mark(result.next_offsets, result.count)
+            return dict(result.rewinds)
 
     def _pause(self, pauses: dict[TopicPartition, float | None]) -> None:
         """Rewound partitions whose records must wait stop being fetched for a while; the
