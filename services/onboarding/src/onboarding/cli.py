@@ -17,6 +17,7 @@ from leadflow_common.cli_errors import check_schema, infra_errors
 from leadflow_common.events.envelope import EventPayload
 from leadflow_common.events.onboarding import RetryOnboarding
 from leadflow_common.topics import ONBOARDING_COMMANDS
+from leadflow_common.typer_commands import add_dlt_commands, add_revision_command
 from onboarding import importer
 from onboarding.directory.cli import location_app
 from onboarding.domain.location import location_key
@@ -129,21 +130,9 @@ def migrate() -> None:
     console.print(f"schema {settings.db_schema} is up to date")
 
 
-@app.command()
-def revision(
-    message: str = typer.Option(..., "-m", "--message", help="what the migration does"),
-    autogenerate: bool = typer.Option(
-        False, help="write the difference between the tables and the database schema (at head)"
-    ),
-) -> None:
-    """Write the next migration into migrations/versions (alembic revision; no database needed)."""
-    from leadflow_common.migrations import revision as new_revision
-
-    settings = OnboardingSettings()
-    path = new_revision(
-        MIGRATIONS, settings.database_url, settings.db_schema, message, autogenerate=autogenerate
-    )
-    typer.echo(f"wrote {path}")
+add_revision_command(
+    app, MIGRATIONS, lambda: (OnboardingSettings().database_url, OnboardingSettings().db_schema)
+)
 
 
 @app.command()
@@ -177,58 +166,13 @@ async def _preflight(settings: OnboardingSettings) -> None:
         await broker.stop()
 
 
-dlt = typer.Typer(help="the dead-letter topic of onboarding's commands: list, replay after a fix")
-app.add_typer(dlt, name="dlt")
-TopicOption = Annotated[
-    list[str] | None, typer.Option("--topic", help="original topic (repeat; default: onboarding.commands.v1)")
-]
-FirstOption = Annotated[int, typer.Option("--first", min=0, help="records shown")]
-TimeoutOption = Annotated[float, typer.Option("--timeout", min=1, help="seconds before stopping")]
-CONSUMED = (ONBOARDING_COMMANDS,)  # what the onboarding consumer group reads
-
-
-@dlt.command("list")
-def dlt_list(
-    topic: TopicOption = None,
-    since: Annotated[str | None, typer.Option(help="dead-lettered since: 2h, 7d or an ISO time")] = None,
-    first: FirstOption = 0,
-    timeout: TimeoutOption = 60.0,
-) -> None:
-    """Dead letters by original topic and error class (count, first, last, a sample message)."""
-    from leadflow_common.kafka import dlt_cli
-    from leadflow_common.settings import KafkaSettings
-
-    dlt_cli.run(SERVICE, lambda: dlt_cli.dlt_list(KafkaSettings(), CONSUMED, topic, since, first, timeout))
-
-
-@dlt.command("replay")
-def dlt_replay(
-    topic: TopicOption = None,
-    error_class: Annotated[str | None, typer.Option(help="e.g. ValueError or builtins.ValueError")] = None,
-    message: Annotated[str | None, typer.Option(help="error message contains (any case)")] = None,
-    since: Annotated[str | None, typer.Option(help="dead-lettered since: 2h, 7d or an ISO time")] = None,
-    until: Annotated[str | None, typer.Option(help="dead-lettered until: 10m or an ISO time")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="report what would be replayed")] = False,
-    from_beginning: Annotated[
-        bool, typer.Option("--from-beginning", help="ignore what earlier replays with this filter did")
-    ] = False,
-    first: FirstOption = 10,
-    timeout: TimeoutOption = 120.0,
-) -> None:
-    """Re-publish dead letters to their original topic (key, value, headers), once per filter.
-
-    Commands carry no event-id dedup: a replayed old UpdateLocation applies again. Dry-run first."""
-    from leadflow_common.kafka import dlt_cli
-    from leadflow_common.settings import KafkaSettings
-
-    dlt_cli.run(
-        SERVICE,
-        lambda: dlt_cli.dlt_replay(
-            KafkaSettings(), CONSUMED, topic, error_class=error_class, message_contains=message,
-            since=since, until=until, dry_run=dry_run, from_beginning=from_beginning,
-            allow_compacted=False, keep=first, timeout_s=timeout,
-        ),
-    )  # fmt: skip
+add_dlt_commands(
+    app,
+    SERVICE,
+    (ONBOARDING_COMMANDS,),  # what the onboarding consumer group reads
+    replay_help="Commands carry no event-id dedup: a replayed old UpdateLocation applies again."
+    " Dry-run first.",
+)
 
 
 if __name__ == "__main__":
