@@ -60,3 +60,6 @@ class LocationProfile(EventPayload):
     territory_zips: list[str] = Field(default_factory=list)
     # Share among equally near locations under the router's `weighted` tie policy (default 1).
     routing_weight: float = Field(default=1.0, gt=0)
+    # The location's own reach: it only takes leads within this many miles (None: the router's
+    # radius steps alone decide). It narrows the steps, never widens them.
+    radius_override_miles: float | None = Field(default=None, gt=0)

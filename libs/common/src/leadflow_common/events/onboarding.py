@@ -33,6 +33,7 @@ class LocationDraft(BaseModel):
     business_hours: BusinessHours | None = None
     territory_zips: list[str] = Field(default_factory=list)  # zip codes owned exclusively
     routing_weight: float = Field(default=1.0, gt=0)  # the router's `weighted` tie policy
+    radius_override_miles: float | None = Field(default=None, gt=0)  # its own reach (None: global)
 
 
 # Commands (key: franchise code)

@@ -40,6 +40,7 @@ console = Console()
 err = Console(stderr=True)
 OPTION_OF = {"daily_capacity": "--capacity", "hours": "--hours", "closed_dates": "--closed-dates",
              "territory_zips": "--territory-zips", "routing_weight": "--routing-weight",
+             "radius_override_miles": "--radius-override-miles",
              "status": "--status", "until": "--until", "body": "options"}  # fmt: skip
 
 
@@ -129,12 +130,16 @@ def update(
         str | None, typer.Option(help="zips owned exclusively, e.g. '10001,10002'; '' gives them up")
     ] = None,
     routing_weight: Annotated[str | None, typer.Option(help="weighted-policy share (0 < w <= 1000)")] = None,
+    radius_override_miles: Annotated[
+        str | None, typer.Option(help="takes leads only this near (0 < mi <= 200); '' removes it")
+    ] = None,
     actor: ActorOption = "",
 ) -> None:
-    """Change capacity, hours, closed dates, territory, routing weight or status, validated like the
-    import CSV (a zip another live location owns is refused, naming it)."""
+    """Change capacity, hours, closed dates, territory, routing weight, radius override or status,
+    validated like the import CSV (a zip another live location owns is refused, naming it)."""
     cells = {"daily_capacity": capacity, "hours": hours, "closed_dates": closed_dates, "status": status,
-             "territory_zips": territory_zips, "routing_weight": routing_weight}  # fmt: skip
+             "territory_zips": territory_zips, "routing_weight": routing_weight,
+             "radius_override_miles": radius_override_miles}  # fmt: skip
     _changed(run(lambda d: d.update(location_id, cells, actor or default_actor()), publish=True))
 
 
@@ -214,7 +219,7 @@ def bulk(
     actor: ActorOption = "",
 ) -> None:
     """Apply a CSV of changes (Capacity Limit, Hours, Closed Dates, Territory Zips, Routing Weight,
-    Status) all or nothing."""
+    Radius Override Miles ('none' removes it), Status) all or nothing."""
     csv_file = read_csv(file)
     report = run(
         lambda d: bulk_update(d, csv_file.headers, csv_file.rows, actor or default_actor(), dry_run, reason),

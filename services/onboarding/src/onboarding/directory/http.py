@@ -46,6 +46,9 @@ class LocationPatch(BaseModel):
     routing_weight: StrictInt | StrictFloat | StrictStr | None = Field(
         default=None, description="share under the router's weighted policy (0 < w <= 1000)"
     )
+    radius_override_miles: StrictInt | StrictFloat | StrictStr | None = Field(
+        default=None, description='the location takes leads only this near (0 < mi <= 200); "" removes it'
+    )
     status: StrictStr | None = Field(default=None, description="active (resume) or paused (pause)")
 
     def cells(self) -> dict[str, str | None]:
@@ -53,6 +56,9 @@ class LocationPatch(BaseModel):
         return {
             "territory_zips": "; ".join(zips) if isinstance(zips, list) else zips,
             "routing_weight": None if self.routing_weight is None else str(self.routing_weight),
+            "radius_override_miles": None
+            if self.radius_override_miles is None
+            else str(self.radius_override_miles),
             "daily_capacity": None if self.daily_capacity is None else str(self.daily_capacity),
             "hours": self.hours,
             "closed_dates": "; ".join(closed) if isinstance(closed, list) else closed,
@@ -182,8 +188,8 @@ def build_directory_router(directory: LocationDirectory, token: str) -> APIRoute
         request: Request, actor: Actor, dry_run: bool = False, reason: str | None = None
     ) -> views.BulkResult:
         """Body: a CSV (text/csv) with Franchise Code and any of Capacity Limit, Hours, Closed Dates,
-        Territory Zips, Routing Weight, Status. Problems → 422 with every row and column;
-        otherwise the diff, applied unless dry_run."""
+        Territory Zips, Routing Weight, Radius Override Miles, Status. Problems → 422 with every row
+        and column; otherwise the diff, applied unless dry_run."""
         body = await request.body()
         if len(body) > MAX_BULK_BYTES:
             raise HTTPException(413, f"the CSV is larger than {MAX_BULK_BYTES} bytes")

@@ -31,6 +31,10 @@ def print_settings(console: Console, location: Location, pause: Pause | None) ->
         ("closed dates", describe_closed(draft.business_hours) or "-"),
         ("territory zips", "; ".join(draft.territory_zips) or "-"),
         ("routing weight", f"{draft.routing_weight:g}"),
+        (
+            "radius override",
+            "-" if draft.radius_override_miles is None else f"{draft.radius_override_miles:g} mi",
+        ),
         ("paused", _pause_text(pause) or "-"),
         ("GHL sub-account", location.ghl_location_id or "-"),
     )

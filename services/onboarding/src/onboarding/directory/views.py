@@ -38,6 +38,7 @@ class LocationSettings(BaseModel):
     business_hours: BusinessHours | None
     territory_zips: list[str]
     routing_weight: float
+    radius_override_miles: float | None
     pause: PauseView | None
     updated_at: datetime | None
 
@@ -115,6 +116,7 @@ def settings_view(location: Location, pause: Pause | None) -> LocationSettings:
         business_hours=draft.business_hours,
         territory_zips=draft.territory_zips,
         routing_weight=draft.routing_weight,
+        radius_override_miles=draft.radius_override_miles,
         pause=PauseView(
             reason=pause.reason, until=pause.until, paused_at=pause.paused_at, paused_by=pause.paused_by
         )

@@ -1,7 +1,8 @@
 """A bulk-change CSV (``Franchise Code`` plus any of ``Capacity Limit``, ``Hours``, ``Closed Dates``,
-``Territory Zips``, ``Routing Weight``, ``Status``): every row and column checked with the import's
-validators, every problem reported with its row and column, and two rows claiming the same zip
-refused (both named). Empty cells mean "no change" (a territory is given up through the API/CLI)."""
+``Territory Zips``, ``Routing Weight``, ``Radius Override Miles``, ``Status``): every row and column
+checked with the import's validators, every problem reported with its row and column, and two rows
+claiming the same zip refused (both named). Empty cells mean "no change" (a territory is given up
+through the API/CLI; a radius override is removed with ``none``)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ def first_column(edit: Edit) -> str:
         ("closed_dates", edit.closed_dates),
         ("territory_zips", edit.territory_zips),
         ("routing_weight", edit.routing_weight),
+        ("radius_override_miles", edit.radius_override_miles),
     )
     for name, value in changed:
         if value is not None:

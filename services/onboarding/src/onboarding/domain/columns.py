@@ -33,6 +33,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("closed_dates", "Closed Dates", False),
     Column("territory_zips", "Territory Zips", False),  # ';'-separated zips owned exclusively
     Column("routing_weight", "Routing Weight", False),  # share under the router's `weighted` policy
+    Column("radius_override_miles", "Radius Override Miles", False),  # takes leads only this near
 )
 GHL_ID_COLUMN = Column("ghl_location_id", "GHL Location Id", True)
 

@@ -85,4 +85,5 @@ def to_profile(location: Location, now: datetime, default_timezone: str) -> Loca
         updated_at=now,
         territory_zips=draft.territory_zips,
         routing_weight=draft.routing_weight,
+        radius_override_miles=draft.radius_override_miles,
     )

@@ -1,5 +1,5 @@
 """Operator changes to a live location (capacity, hours, closed dates, territory, routing weight,
-pause/resume/offboard): the
+radius override, pause/resume/offboard): the
 cells are validated by the same checks as the import CSV, the status moves only along allowed
 transitions, and every change is described field by field (old → new) for the audit and dry runs."""
 
@@ -16,7 +16,12 @@ from onboarding.domain import fields
 from onboarding.domain.columns import COLUMNS, Column
 from onboarding.domain.hours import HoursError, describe_hours, parse_closed_dates, parse_weekly_hours
 from onboarding.domain.saga import SagaStatus
-from onboarding.domain.validation import routing_weight, territory_overlaps, territory_zips
+from onboarding.domain.validation import (
+    radius_override_miles,
+    routing_weight,
+    territory_overlaps,
+    territory_zips,
+)
 
 _BY_FIELD = {c.field: c for c in COLUMNS}
 STATUS_COLUMN = Column("status", "Status", False)
@@ -24,7 +29,14 @@ STATUS_COLUMN = Column("status", "Status", False)
 EDITABLE: tuple[Column, ...] = (
     *(
         Column(f, _BY_FIELD[f].header, False)
-        for f in ("daily_capacity", "hours", "closed_dates", "territory_zips", "routing_weight")
+        for f in (
+            "daily_capacity",
+            "hours",
+            "closed_dates",
+            "territory_zips",
+            "routing_weight",
+            "radius_override_miles",
+        )
     ),
     STATUS_COLUMN,
 )
@@ -66,11 +78,12 @@ class Edit:
     status: SagaStatus | None = None  # ACTIVE (resume) or PAUSED (pause)
     territory_zips: list[str] | None = None  # [] gives the territory up
     routing_weight: float | None = None
+    radius_override_miles: float | None = None  # CLEAR_RADIUS: back to the router's radius steps
 
     @property
     def empty(self) -> bool:
         values = (self.daily_capacity, self.weekly, self.closed_dates, self.status, self.territory_zips,
-                  self.routing_weight)  # fmt: skip
+                  self.routing_weight, self.radius_override_miles)  # fmt: skip
         return all(v is None for v in values)
 
 
@@ -80,6 +93,10 @@ class FieldChange:
     old: str
     new: str
 
+
+# An override is positive, so 0 can stand for "remove it" in an Edit (None already means unchanged).
+CLEAR_RADIUS = 0.0
+_CLEAR_WORDS = frozenset({"", "none"})  # "none" lets a bulk file (whose blanks mean no change) clear it
 
 _STATUS_VALUES = {"active": SagaStatus.ACTIVE, "paused": SagaStatus.PAUSED}
 
@@ -115,6 +132,7 @@ def parse_edit(cells: Mapping[str, str | None], *, blank_is_unchanged: bool) -> 
         status=values.get("status"),  # type: ignore[arg-type]
         territory_zips=values.get("territory_zips"),  # type: ignore[arg-type]
         routing_weight=values.get("routing_weight"),  # type: ignore[arg-type]
+        radius_override_miles=values.get("radius_override_miles"),  # type: ignore[arg-type]
     )
 
 
@@ -129,6 +147,9 @@ def _parse_cell(field: str, raw: str) -> object:
         return territory_zips(raw)
     if field == "routing_weight":
         return routing_weight(raw.strip())
+    if field == "radius_override_miles":
+        text = raw.strip()
+        return CLEAR_RADIUS if text.casefold() in _CLEAR_WORDS else radius_override_miles(text)
     return _status(raw)
 
 
@@ -144,6 +165,8 @@ def apply_edit(draft: LocationDraft, edit: Edit) -> LocationDraft:
         update["territory_zips"] = edit.territory_zips
     if edit.routing_weight is not None:
         update["routing_weight"] = edit.routing_weight
+    if edit.radius_override_miles is not None:
+        update["radius_override_miles"] = edit.radius_override_miles or None  # CLEAR_RADIUS → None
     return draft.model_copy(update=update)
 
 
@@ -159,8 +182,13 @@ def field_texts(draft: LocationDraft, status: SagaStatus) -> dict[str, str]:
         "closed_dates": describe_closed(draft.business_hours),
         "territory_zips": "; ".join(draft.territory_zips),
         "routing_weight": f"{draft.routing_weight:g}",
+        "radius_override_miles": _miles(draft.radius_override_miles),
         "status": status.value,
     }
+
+
+def _miles(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def claims_territory(before: LocationDraft, after: LocationDraft) -> list[str]:

@@ -113,6 +113,24 @@ def routing_weight(value: str) -> float:
     return weight
 
 
+# The routing policy (its radius steps) lives in the router and is not readable from here: a fixed
+# cap above its default largest step (100 mi) catches typos like 2500 without coupling the two.
+MAX_RADIUS_OVERRIDE_MILES = 200.0
+
+
+def radius_override_miles(value: str) -> float:
+    """A 'Radius Override Miles' cell: the location takes leads only within this many miles."""
+    try:
+        miles = float(value)
+    except ValueError:
+        raise fields.FieldError(f"radius override {value!r} is not a number of miles") from None
+    if not 0 < miles <= MAX_RADIUS_OVERRIDE_MILES:
+        raise fields.FieldError(
+            f"radius override {value!r} must be above 0 and at most {MAX_RADIUS_OVERRIDE_MILES:g} miles"
+        )
+    return miles
+
+
 def territory_overlaps(code: str, zips: Iterable[str], owners: Mapping[str, str]) -> list[str]:
     """One message per zip of ``code``'s territory that another location owns, naming both owners
     (``owners``: zip → owner, e.g. the franchise code, or "FIT-0001 (row 3)")."""
@@ -133,6 +151,7 @@ _CHECKS: dict[str, Callable[[str], Any]] = {
     "specialties": fields.specialties,
     "territory_zips": territory_zips,
     "routing_weight": routing_weight,
+    "radius_override_miles": radius_override_miles,
 }
 
 

@@ -29,6 +29,8 @@
 -- KEYS[6]; the one with the smallest pass + 1/weight wins and its pass becomes that sum. Weight
 -- 1 = round robin, the profile's `w` = weighted, remaining capacity = weighted_capacity. A
 -- location without a pass, or far behind, joins one turn behind the band's leader.
+-- A location whose profile has `rmax` (its radius override) takes no lead farther than that from
+-- it, whatever the rule: it is reported with status 'out_of_reach' and is not eligible.
 -- A candidate is {id, distance, used, cap, status, ok, step, day, hours, timezone, weight}.
 -- Returns {'nodirectory'} | {'needtz', tz} | {'replayed', stored} |
 --         {'booked'|'free'|'none'|'pool', rule|reason, location, distance, day, candidates, note,
@@ -93,8 +95,10 @@ local function evaluate(found, step, pool)
         return nil
       end
       nseen = nseen + 1
-      local h = redis.call('HMGET', p .. ':loc:' .. id, 'status', 'cap', 'tz', 'hours', 'w')
+      local h = redis.call('HMGET', p .. ':loc:' .. id, 'status', 'cap', 'tz', 'hours', 'w', 'rmax')
       local status, cap, tz = h[1] or 'missing', tonumber(h[2]) or 0, h[3] or ''
+      local reach = tonumber(h[6] or '')
+      if status == 'active' and reach and tonumber(dist) > reach then status = 'out_of_reach' end
       if excluded[id] then status = 'excluded' end
       local day = days[tz]
       if day == nil then return tz end

@@ -81,6 +81,10 @@ async def recent_leads(session: AsyncSession, n: int) -> list[ReplayLead]:
     return leads[::-1]
 
 
+def _reach(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
 async def directory_entries(session: AsyncSession) -> list[DirectoryEntry]:
     """The router's copy of the directory as the simulator's in-memory one."""
     stmt = select(locations).where(locations.c.lat.is_not(None), locations.c.lon.is_not(None))
@@ -94,6 +98,7 @@ async def directory_entries(session: AsyncSession) -> list[DirectoryEntry]:
             r.state,
             r.timezone,
             float((r.profile or {}).get("routing_weight") or 1.0),
+            _reach((r.profile or {}).get("radius_override_miles")),
         )
         for r in await session.execute(stmt)
     ]

@@ -80,6 +80,10 @@ class RedisDirectory:
                     "name": profile.name,
                     "hours": encode(from_business_hours(profile.business_hours)),
                     "w": repr(profile.routing_weight),
+                    # its own reach ('' = none): decide.lua reads it with status and cap
+                    "rmax": ""
+                    if profile.radius_override_miles is None
+                    else repr(profile.radius_override_miles),
                     "terr": ",".join(zips),
                 },
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+OUT_OF_REACH = "out_of_reach"  # active, but the lead is past the location's radius override
 EARTH_RADIUS_MILES = 3958.7613  # the same radius Redis GEO uses (6372797.560856 m)
 
 
@@ -19,6 +20,14 @@ class DirectoryEntry:
     state: str | None = None
     timezone: str = "America/New_York"
     weight: float = 1.0  # routing_weight (the `weighted` tie policy)
+    radius_override_miles: float | None = None  # takes no lead farther than this (None: any step)
+
+    def status_at(self, distance_miles: float) -> str:
+        """The status a decision sees for a lead ``distance_miles`` away (as decide.lua reports it)."""
+        reach = self.radius_override_miles
+        if self.status == "active" and reach is not None and distance_miles > reach:
+            return OUT_OF_REACH
+        return self.status
 
 
 def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -3,7 +3,8 @@ Redis decision script; the simulator and the unit tests use it). Candidates are 
 script does: the ``report_candidates`` nearest seen plus the chosen one (the script also reports
 the eligible ones of the business-hours band, which this reference has no use for). Territories
 (``territories``: zip → owner) and the fair tie policies (``passes``: the shared turns) are applied
-as the script does; returning leads are not modelled here (they need the contact history)."""
+as the script does, and so is each location's radius override (``DirectoryEntry.status_at``);
+returning leads are not modelled here (they need the contact history)."""
 
 from __future__ import annotations
 
@@ -53,14 +54,15 @@ def route(
         entry = directory.entry(owner)
         used = reserved.get(owner, 0)
         miles = round(haversine_miles(geo.lat, geo.lon, entry.lat, entry.lon), 4)
-        ok = is_eligible(entry.status, used, entry.daily_capacity, ratio)
-        seen[owner] = Candidate(owner, miles, used, entry.daily_capacity, entry.status, ok, TERRITORY)
+        status = entry.status_at(miles)
+        ok = is_eligible(status, used, entry.daily_capacity, ratio)
+        seen[owner] = Candidate(owner, miles, used, entry.daily_capacity, status, ok, TERRITORY)
         if ok:
             if book:
                 reserved[owner] = used + 1
             return RouteOutcome(TERRITORY, owner, miles, None, (seen[owner],))
         if policy.territory_fallback == TerritoryFallback.POOL:
-            reason = TERRITORY_FULL if entry.status == "active" else TERRITORY_OWNER_UNAVAILABLE
+            reason = TERRITORY_FULL if status == "active" else TERRITORY_OWNER_UNAVAILABLE
             return RouteOutcome(UNASSIGNED, None, None, None, (seen[owner],), reason)
     steps: list[tuple[str, float, str | None]] = []
     if geo.method != GeocodeMethod.STATE_CENTROID:
@@ -80,13 +82,14 @@ def route(
                 break
             entry = directory.entry(location_id)
             used = reserved.get(location_id, 0)
+            status = entry.status_at(distance)
             candidate = Candidate(
                 location_id,
                 distance,
                 used,
                 entry.daily_capacity,
-                entry.status,
-                is_eligible(entry.status, used, entry.daily_capacity, ratio),
+                status,
+                is_eligible(status, used, entry.daily_capacity, ratio),
                 rule,
             )
             seen[location_id] = candidate
