@@ -35,7 +35,8 @@ async def _mapped_errors() -> AsyncIterator[None]:
         raise UnknownOutcome(str(exc)) from exc
     except GhlAuthError as exc:
         # 401/403 (after a token renewal), or the app not installed on the sub-account: the
-        # credentials, not the request, are wrong, and they come back (docs/decisions/onboarding-credentials-wait.md)
+        # credentials, not the request, are wrong, and they come back
+        # (docs/decisions/onboarding-credentials-wait.md)
         raise CredentialsBlocked(f"{type(exc).__name__}: {exc}", agency=agency_level(exc)) from exc
     except (GhlValidationError, GhlNotFound) as exc:
         raise RejectedByGhl(f"{type(exc).__name__}: {exc}") from exc
