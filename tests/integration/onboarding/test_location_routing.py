@@ -1,6 +1,7 @@
 """A change made through location management reaches the real router (in-process, consuming
 locations.v1 on real Kafka, Redis and Postgres) within 2 s, and leads follow it: a paused
-location's next lead goes elsewhere, after the resume it comes back, a lowered capacity fills it."""
+location's next lead goes elsewhere, after the resume it comes back, a lowered capacity fills it,
+a radius override shorter than the lead's distance sends it elsewhere until it is removed."""
 
 from __future__ import annotations
 
@@ -153,3 +154,23 @@ async def test_a_territory_changed_through_the_api_moves_the_next_lead_to_its_ow
         await directory.update(far, {"territory_zips": ""}, "ops@fitnation")
     await seconds_until_owner(router, zip_code, None)
     assert await route_lead(router, zip_code) == near  # given up: the nearest again
+
+
+async def test_a_radius_override_keeps_a_farther_lead_away_until_it_is_removed(
+    router: RunningRouter, directory: LocationDirectory
+) -> None:
+    near, lead_zip = NEAR[0], "78739"  # Austin south-west: ~10.6 mi from AUS-LM, ~27 from RRK-LM
+    await seconds_until(router, lead_zip, near, wanted=True)  # the nearest, inside the 25 mi step
+    try:
+        outcome = await directory.update(near, {"radius_override_miles": "5"}, "ops@fitnation")
+        assert [(c.field, c.old, c.new) for c in outcome.changes] == [("radius_override_miles", "", "5")]
+        applied = await seconds_until(router, lead_zip, near, wanted=False)
+        assert await route_lead(router, lead_zip) not in (near, None)  # RRK-LM (radius_50) or another
+        assert await route_lead(router, NEAR[1]) == near  # a lead inside its 5 miles still goes to it
+        print(f"router applied the radius override after {applied:.2f} s")
+        assert applied <= APPLY_BUDGET_S
+    finally:  # locations.v1 is shared: leave the compacted entry without the override
+        cleared = await directory.update(near, {"radius_override_miles": ""}, "ops@fitnation")
+        assert [(c.field, c.old, c.new) for c in cleared.changes] == [("radius_override_miles", "5", "")]
+    await seconds_until(router, lead_zip, near, wanted=True)
+    assert await route_lead(router, lead_zip) == near  # removed: the global steps again
