@@ -131,3 +131,19 @@ def test_territory_and_weight_from_the_terminal(env: dict[str, str], infra: Infr
     assert code == 0 and "territory zips │ 10032" in text
     assert [(h.field, h.new_value) for h in history(infra, schema, "CLI-0003")] == [
         ("territory_zips", ""), ("routing_weight", "2"), ("territory_zips", "10031; 10032")]  # fmt: skip
+
+
+def test_radius_override_from_the_terminal(env: dict[str, str], infra: Infra, schema: str) -> None:
+    seed(infra, schema, ("CLI-0005",))
+    code, text = run_cli(env, "update", "CLI-0005", "--radius-override-miles", "7.5", "--actor", "ops@fit")
+    assert (code, text) == (0, "CLI-0005: radius_override_miles - → 7.5"), text
+    too_far = (
+        "onboarding: invalid --radius-override-miles: "
+        "radius override '500' must be above 0 and at most 200 miles"
+    )
+    assert run_cli(env, "update", "CLI-0005", "--radius-override-miles", "500") == (1, too_far)
+    code, text = run_cli(env, "show", "CLI-0005", "--changes", "0")
+    assert code == 0 and "radius override │ 7.5 mi" in text
+    assert run_cli(env, "update", "CLI-0005", "--radius-override-miles", "")[0] == 0  # removed
+    assert [(h.field, h.old_value, h.new_value) for h in history(infra, schema, "CLI-0005")] == [
+        ("radius_override_miles", "7.5", ""), ("radius_override_miles", "", "7.5")]  # fmt: skip
