@@ -180,6 +180,11 @@ class BatchConsumer:
                 self._backoff.reset(tp)
 
     @property
+    def assigned(self) -> set[TopicPartition]:
+        """The partitions this member owns now (empty before its first assignment)."""
+        return set(self._consumer.assignment()) if self._task is not None else set()
+
+    @property
     def paused(self) -> dict[TopicPartition, float]:
         """Partitions paused now, and when each is resumed (monotonic seconds)."""
         return dict(self._paused)
