@@ -13,8 +13,6 @@ repeat leaves unchanged (docs/decisions/dead-letter-replay-and-pruning.md).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from leadflow_common.db import prune_processed_events
 from leadflow_common.kafka.admin import TopicDescription, describe_topics
 from leadflow_common.logging import get_logger
+from leadflow_common.periodic import PeriodicTask
 from leadflow_common.settings import KafkaSettings
 from leadflow_common.topics import DLT_RETENTION_MS, TopicSpec
 
@@ -139,7 +138,7 @@ class ProcessedEventsPruner:
         self._sources = sources
         self._settings = settings
         self.retention: timedelta | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._task: PeriodicTask | None = None
 
     async def check(self) -> timedelta | None:
         s = self._settings
@@ -170,7 +169,11 @@ class ProcessedEventsPruner:
             service=self.service,
             retention_h=self.retention.total_seconds() / 3600,
         )
-        self._task = asyncio.create_task(self._loop(), name=f"prune-{self.service}")
+        self._task = PeriodicTask(
+            f"prune-{self.service}", self._settings.processed_events_prune_interval_s, self.run_once,
+            "processed_events_prune_failed", service=self.service,
+        )  # fmt: skip
+        self._task.start()
 
     async def run_once(self) -> int:
         if self.retention is None:
@@ -183,18 +186,7 @@ class ProcessedEventsPruner:
             log.info("processed_events_pruned", service=self.service, rows=deleted, batches=batches)
         return deleted
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception as exc:  # a failed run is retried at the next interval, never fatal
-                log.warning("processed_events_prune_failed", service=self.service, error=repr(exc))
-            await asyncio.sleep(self._settings.processed_events_prune_interval_s)
-
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        if self._task is not None:
+            await self._task.stop()
+            self._task = None

@@ -15,6 +15,7 @@ from leadflow_common.http import Readiness, instrument_http, ops_router
 from leadflow_common.kafka.health import kafka_ready
 from leadflow_common.kafka.lag import LagExporter
 from leadflow_common.logging import configure_logging, get_logger
+from leadflow_common.periodic import run_every
 from leadflow_common.pruning import ProcessedEventsPruner
 from leadflow_common.redis import redis_ready
 from leadflow_common.runtime import freeze_startup_heap
@@ -35,13 +36,8 @@ log = get_logger(__name__)
 
 
 async def every(interval_s: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
-    """Run ``job`` forever at a fixed interval; a failure is logged, never fatal."""
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            await job()
-        except Exception as exc:
-            log.warning("background_job_failed", job=name, error=repr(exc))
+    """Run ``job`` forever at a fixed interval, the first time after one; a failure is logged."""
+    await run_every(interval_s, job, "background_job_failed", first_now=False, job=name)
 
 
 async def directory_ready(svc: RouterServices) -> None:

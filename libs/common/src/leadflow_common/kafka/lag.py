@@ -7,8 +7,6 @@ with ``offsetResetPolicy: earliest``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -16,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from leadflow_common.logging import get_logger
 from leadflow_common.metrics import CONSUMER_LAG
+from leadflow_common.periodic import PeriodicTask
 from leadflow_common.topics import namespaced
 
 log = get_logger(__name__)
@@ -67,31 +66,17 @@ async def export_consumer_lag(bootstrap_servers: str, group: str) -> list[Partit
 __all__ = ["LagExporter", "PartitionLag", "TopicPartition", "export_consumer_lag", "read_consumer_lag"]
 
 
-class LagExporter:
+class LagExporter(PeriodicTask):
     """Background task: refresh ``leadflow_consumer_lag`` for the service's groups every few seconds."""
 
     def __init__(self, bootstrap_servers: str, groups: list[str], interval_s: float = 15.0) -> None:
         self._bootstrap = bootstrap_servers
         self._groups = groups
-        self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        super().__init__("lag-exporter", interval_s, self._export_all, "lag_export_failed")
 
-    async def _run(self) -> None:
-        while True:
-            for group in self._groups:
-                try:
-                    await export_consumer_lag(self._bootstrap, namespaced(group))
-                except Exception as exc:  # lag is best-effort telemetry, never fatal
-                    log.warning("lag_export_failed", group=group, error=repr(exc))
-            await asyncio.sleep(self._interval_s)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="lag-exporter")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def _export_all(self) -> None:
+        for group in self._groups:
+            try:
+                await export_consumer_lag(self._bootstrap, namespaced(group))
+            except Exception as exc:  # lag is best-effort telemetry, never fatal
+                log.warning("lag_export_failed", group=group, error=repr(exc))

@@ -1,0 +1,51 @@
+"""One background job run at a fixed interval for the life of a service (lag export, dedup
+pruning, pause expiry, the router's timers): a failed run is logged and retried at the next
+interval, never fatal; ``stop`` cancels it and waits for it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from leadflow_common.logging import get_logger
+
+log = get_logger(__name__)
+Job = Callable[[], Awaitable[object]]
+
+
+async def run_every(
+    interval_s: float, job: Job, failed_event: str, /, *, first_now: bool = True, **log_fields: Any
+) -> None:
+    """Run ``job`` forever, ``interval_s`` apart (the first run at once, or after one interval)."""
+    if not first_now:
+        await asyncio.sleep(interval_s)
+    while True:
+        try:
+            await job()
+        except Exception as exc:
+            log.warning(failed_event, error=repr(exc), **log_fields)
+        await asyncio.sleep(interval_s)
+
+
+class PeriodicTask:
+    def __init__(self, name: str, interval_s: float, job: Job, failed_event: str, **log_fields: Any) -> None:
+        self._name = name
+        self._interval_s = interval_s
+        self._job = job
+        self._failed_event = failed_event
+        self._log_fields = log_fields
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            run = run_every(self._interval_s, self._job, self._failed_event, **self._log_fields)
+            self._task = asyncio.create_task(run, name=self._name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
