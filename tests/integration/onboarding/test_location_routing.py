@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -23,25 +23,15 @@ from onboarding.domain.location import Location
 from onboarding.domain.saga import SagaStatus
 from router.adapters.gazetteer import default_gazetteer
 from tests.integration.onboarding.support import onboarding_settings
-from tests.integration.router.harness import RunningRouter, running_router
-from tests.support.infra import Infra, migrated_schema
+from tests.integration.router import fixtures as router_fixtures
+from tests.integration.router.harness import RunningRouter
+from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
+router_schema, router = router_fixtures.router_schema, router_fixtures.router  # a real router
 APPLY_BUDGET_S = 2.0  # issue 16: the router applies a change within 2 s
 DEADLINE_S = 20.0  # the polls' limit before failing (a loaded machine may be slow; measured below)
 NEAR, FAR = ("AUS-LM", "78701"), ("RRK-LM", "78664")  # Austin and Round Rock, ~18 miles apart
-
-
-@pytest.fixture(scope="module")
-def router_schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "router")
-
-
-@pytest.fixture(scope="module")
-async def router(infra: Infra, router_schema: str) -> AsyncIterator[RunningRouter]:
-    await asyncio.to_thread(default_gazetteer)
-    async with running_router(infra, router_schema) as running:
-        yield running
 
 
 @pytest.fixture
