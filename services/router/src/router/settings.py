@@ -135,18 +135,8 @@ class RouterSettings(ServiceSettings):
         return self.sla_minutes_by_region.get(region or "", self.sla_minutes)
 
     def routing_policy(self) -> RoutingPolicy:
-        return RoutingPolicy(
-            radii_miles=tuple(self.radii_miles),
-            count=self.candidate_count,
-            threshold=self.capacity_threshold,
-            tie_miles=self.tie_miles,
-            state_count=self.state_candidate_count,
-            priority_score=self.priority_score,
-            tie_policy=self.tie_policy,
-            fair_band_miles=self.fair_band_miles,
-            territory_fallback=self.territory_fallback,
-            returning_window_days=self.returning_window_days if self.returning_enabled else 0.0,
-        )
+        """The decider's parameters from these settings (the bootstrap policy document's)."""
+        return self.policy_document().routing_policy()
 
     def score_weights(self) -> ScoreWeights:
         defaults = ScoreWeights()
