@@ -16,17 +16,14 @@ import argparse
 import asyncio
 import os
 import random
-import time
-import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+
+from batch import batched, timed  # bench/router/batch.py, beside this script
 
 from leadflow_common.events.locations import LocationProfile, LocationStatus
-from leadflow_common.redis import AnyRedis, make_any_redis
+from leadflow_common.redis import make_any_redis
 from leadflow_common.settings import RedisSettings
-from router.adapters.keys import RedisKeys
-from router.adapters.redis_decider import DecideRequest, RedisDecider
-from router.adapters.redis_directory import RedisDirectory
+from router.adapters.redis_decider import DecideRequest
 from router.domain.geocoding import Geocode, GeocodeMethod
 from router.domain.policies import TiePolicy
 from router.domain.returning import contact_keys
@@ -71,26 +68,6 @@ def without_rules(requests: list[DecideRequest]) -> list[DecideRequest]:
     return [replace(r, zip5=None, contacts=()) for r in requests]
 
 
-async def timed(redis: AnyRedis, locations: list[LocationProfile], requests: list[DecideRequest],
-                policy: RoutingPolicy, batch: int) -> float:  # fmt: skip
-    keys = RedisKeys(f"bench-rules-{uuid.uuid4().hex[:6]}")
-    directory = RedisDirectory(redis, keys, 3600)
-    try:
-        for start in range(0, len(locations), 100):
-            await asyncio.gather(*(directory.apply(p) for p in locations[start : start + 100]))
-        await directory.mark_loaded()
-        decider = RedisDecider(redis, keys, policy, 3600, 3600)
-        await decider.refresh_timezones()
-        await decider.decide_many(requests[:5], datetime.now(UTC))  # scripts loaded, pool warm
-        started = time.perf_counter()
-        for start in range(5, len(requests), batch):
-            await decider.decide_many(requests[start : start + batch], datetime.now(UTC))
-        return (len(requests) - 5) / (time.perf_counter() - started)
-    finally:
-        async for key in redis.scan_iter(match=keys.pattern, count=5000):
-            await redis.delete(key)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--locations", type=int, default=1000)
@@ -117,7 +94,7 @@ async def main() -> None:
     redis = make_any_redis(RedisSettings(url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")))
     try:
         rates = [
-            (name, await timed(redis, locs, reqs, policy, args.batch))
+            (name, await timed(redis, locs, reqs, batched(args.batch), policy))
             for name, locs, reqs, policy in variants
         ]
     finally:
