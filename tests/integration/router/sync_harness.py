@@ -26,6 +26,7 @@ from leadflow_common.topics import LEADS_ASSIGNED
 from router.adapters.ghl_sync import GhlLeadSync
 from router.handlers.sync import SyncHandler
 from router.settings import SYNC_GROUP
+from tests.support.ghl import GhlSim
 from tests.support.infra import Infra
 from tests.support.kafka_io import produce
 
@@ -104,3 +105,22 @@ def new_contact(i: int) -> LeadContact:
         firstName=f"Lead{i}", lastName="Tester", email=f"lead{i}-{uuid.uuid4().hex[:6]}@example.com",
         phone=f"+1512555{i:04d}", postalCode="78701", source="website", tags=["trial"],
     )  # fmt: skip
+
+
+@asynccontextmanager
+async def intake_and_franchise(
+    ghl_sim: GhlSim, infra: Infra, intake_name: str, franchise_name: str, first_name: str
+) -> AsyncIterator[dict[str, str]]:
+    """An intake and a franchise sub-account in the simulator, the app installed on both, and one
+    source contact on the intake: {"intake", "franchise", "contact"} ids."""
+    client = GhlClient(ghl_sim.settings(), make_redis(RedisSettings(url=infra.redis_url)))
+    try:
+        intake = await client.create_location(name=intake_name)
+        franchise = await client.create_location(name=franchise_name)
+        for location in (intake, franchise):
+            ghl_sim.admin.post(f"/locations/{location.id}/install").raise_for_status()
+        email = f"{first_name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
+        source = await client.upsert_contact(intake.id, {"firstName": first_name, "email": email})
+        yield {"intake": intake.id, "franchise": franchise.id, "contact": source.id}
+    finally:
+        await client.aclose()

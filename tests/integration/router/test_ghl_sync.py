@@ -19,7 +19,7 @@ from leadflow_common.settings import RedisSettings
 from leadflow_common.topics import LEADS_ASSIGNED
 from router.adapters.gazetteer import default_gazetteer
 from tests.integration.router.harness import RunningRouter, eventually, running_router
-from tests.integration.router.sync_harness import running_sync
+from tests.integration.router.sync_harness import intake_and_franchise, running_sync
 from tests.support.ghl import GhlSim
 from tests.support.infra import Infra
 from tests.support.kafka_io import read_all
@@ -27,18 +27,8 @@ from tests.support.kafka_io import read_all
 
 @pytest.fixture(scope="module")
 async def ghl_world(ghl_sim: GhlSim, infra: Infra) -> AsyncIterator[dict[str, Any]]:
-    client = GhlClient(ghl_sim.settings(), make_redis(RedisSettings(url=infra.redis_url)))
-    try:
-        intake = await client.create_location(name="Corporate intake")
-        franchise = await client.create_location(name="Fit Austin")
-        for location in (intake, franchise):
-            ghl_sim.admin.post(f"/locations/{location.id}/install").raise_for_status()
-        source = await client.upsert_contact(
-            intake.id, {"firstName": "Dana", "email": f"dana-{uuid.uuid4().hex[:6]}@example.com"}
-        )
-        yield {"intake": intake.id, "franchise": franchise.id, "contact": source.id}
-    finally:
-        await client.aclose()
+    async with intake_and_franchise(ghl_sim, infra, "Corporate intake", "Fit Austin", "Dana") as world:
+        yield world
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from leadflow_common.ghl import GhlClient
-from leadflow_common.redis import make_redis
-from leadflow_common.settings import RedisSettings
 from router.adapters.gazetteer import default_gazetteer
 from tests.integration.router.harness import RunningRouter, eventually, running_router
+from tests.integration.router.sync_harness import intake_and_franchise
 from tests.support.ghl import GhlSim
 from tests.support.infra import Infra
 
@@ -25,18 +22,8 @@ TAG = "leadflow:unassigned"
 
 @pytest.fixture(scope="module")
 async def ghl_world(ghl_sim: GhlSim, infra: Infra) -> AsyncIterator[dict[str, str]]:
-    client = GhlClient(ghl_sim.settings(), make_redis(RedisSettings(url=infra.redis_url)))
-    try:
-        intake = await client.create_location(name="Corporate intake (pool)")
-        franchise = await client.create_location(name="Fit Boise")
-        for location in (intake, franchise):
-            ghl_sim.admin.post(f"/locations/{location.id}/install").raise_for_status()
-        source = await client.upsert_contact(
-            intake.id, {"firstName": "Pat", "email": f"pat-{uuid.uuid4().hex[:6]}@example.com"}
-        )
-        yield {"intake": intake.id, "franchise": franchise.id, "contact": source.id}
-    finally:
-        await client.aclose()
+    async with intake_and_franchise(ghl_sim, infra, "Corporate intake (pool)", "Fit Boise", "Pat") as world:
+        yield world
 
 
 @pytest.fixture(scope="module")
