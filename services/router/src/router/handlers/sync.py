@@ -91,6 +91,9 @@ class SyncHandler:
                 failed.append(FailedLead(event.lead_id, outcome))
             else:
                 raise outcome  # cancellation and the like: not a lead's failure
+        # the calls went through: clear those blocks before the rows commit (whoever reads a row
+        # synced must not still see its sub-account reported blocked)
+        self.auth.working({loc for e, _ in applied for loc in self._reached(e)})
         stored: dict[str, SyncRow] = {}
         if applied:
             async with transaction(self.sessions) as session:
@@ -103,7 +106,6 @@ class SyncHandler:
             failed=len(failed), read_ms=round(read_s * 1000, 1), ghl_ms=round(ghl_s * 1000, 1),
             total_ms=round((time.perf_counter() - started) * 1000, 1),
         )  # fmt: skip
-        self.auth.working({loc for e, _ in applied for loc in self._reached(e)})
         if failed:
             metrics.SYNCS.labels("failed").inc(len(failed))
             retry_after: list[float] = []
