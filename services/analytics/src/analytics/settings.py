@@ -24,7 +24,7 @@ class AnalyticsSettings(ServiceSettings):
     batch_max_records: int = Field(default=2000, ge=1)
     prefetch: bool = Field(
         default=True,
-        description="poll and decode the next batch while one is written (kafka-batch-consumer.md)",
+        description="keep polling and decoding while a batch is written (kafka-batch-consumer.md)",
     )
     gc_gen0_threshold: int = Field(
         default=50_000,

@@ -25,7 +25,8 @@ def subscribe(
     subscribe_records(broker, LOCATIONS, DIRECTORY_GROUP, directory.handle, kafka)
     if routing.settings.consumer_mode == ConsumerMode.BATCH:
         max_records = routing.settings.batch_max_records
-        subscribe_batches(broker, [GHL_EVENTS], ROUTING_GROUP, batch_routing.handle_batch, kafka, max_records)
+        subscribe_batches(broker, [GHL_EVENTS], ROUTING_GROUP, batch_routing.handle_batch, kafka, max_records,
+                          prefetch=routing.settings.read_ahead)  # fmt: skip
     else:  # the one-record-at-a-time baseline the benchmarks compare against
         subscribe_records(broker, GHL_EVENTS, ROUTING_GROUP, routing.handle, kafka)
     if sync is not None:

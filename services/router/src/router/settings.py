@@ -38,6 +38,11 @@ class RouterSettings(ServiceSettings):
 
     consumer_mode: ConsumerMode = Field(default=ConsumerMode.BATCH, description="batch | record")
     batch_max_records: int = Field(default=1000, ge=1, description="contact events decided per batch")
+    read_ahead: bool = Field(
+        default=True,
+        description="keep polling while a batch is decided, so what arrives meanwhile is in the next "
+        "batch (kafka-batch-consumer.md; off: one poll per batch)",
+    )
     sync_batch_max_records: int = Field(default=500, ge=1, description="assignments applied in GHL per batch")
 
     intake_location_ids: list[str] = Field(default_factory=list)

@@ -95,6 +95,81 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("partitions_assigned", group=self._owner.group_id, partitions=len(assigned))
 
 
+class ReadAhead:
+    """The buffer between the poller and the batches of a read-ahead consumer (no I/O here).
+
+    ``rewound`` drops the buffered records of partitions a batch rewound and marks them stale for
+    the poll in flight: ``poll_returned`` drops that poll's records of those partitions and names
+    them, to be sought to the rewind offset again. ``clear`` (a rebalance) drops everything:
+    positions restart from the committed offsets. aiokafka hands out no record between the start
+    of a reassignment and its end, and the revocation callback runs inside it, so whatever is
+    buffered when it runs was read under the old assignment, and whatever comes after, the new."""
+
+    def __init__(self) -> None:
+        self.records: list[ConsumedRecord] = []
+        self.prepared: list[Any] = []
+        self.dropped = 0  # records let go (read again from their partition's position)
+        self._changed = asyncio.Event()
+        self._polling = False
+        self._stale: dict[TopicPartition, int] = {}  # rewound during the poll in flight -> offset
+
+    def poll_started(self) -> None:
+        self._polling = True
+
+    def poll_returned(self, polled: Polled) -> dict[TopicPartition, int]:
+        """Buffer a poll's records; returns the partitions to seek again (rewound meanwhile)."""
+        stale, self._stale, self._polling = self._stale, {}, False
+        for record, value in zip(*polled, strict=True):
+            if TopicPartition(record.topic, record.partition) in stale:
+                self.dropped += 1
+                continue
+            self.records.append(record)
+            self.prepared.append(value)
+        self._changed.set()
+        return stale
+
+    def clear(self) -> None:
+        self._drop(lambda _: True)
+        self._stale = {}
+
+    def rewound(self, rewinds: dict[TopicPartition, int]) -> None:
+        self._drop(lambda tp: tp in rewinds)
+        if self._polling:
+            self._stale.update(rewinds)
+
+    def _drop(self, gone: Callable[[TopicPartition], bool]) -> None:
+        keep = [i for i, r in enumerate(self.records) if not gone(TopicPartition(r.topic, r.partition))]
+        if len(keep) < len(self.records):
+            self.dropped += len(self.records) - len(keep)
+            self.records = [self.records[i] for i in keep]
+            self.prepared = [self.prepared[i] for i in keep]
+            self._changed.set()
+
+    async def room(self, limit: int) -> int:
+        """Wait until the buffer holds fewer than ``limit`` records; how many more fit."""
+        while len(self.records) >= limit:
+            self._changed.clear()
+            await self._changed.wait()
+        return limit - len(self.records)
+
+    async def take(self, limit: int, poller: asyncio.Task[None]) -> Polled | None:
+        """Up to ``limit`` buffered records, waiting for the first; None once the poller ended."""
+        while not self.records:
+            if poller.done():
+                poller.result()  # its error, if any
+                return None
+            self._changed.clear()
+            waiter = asyncio.create_task(self._changed.wait())
+            try:
+                await asyncio.wait({waiter, poller}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+        taken = self.records[:limit], self.prepared[:limit]
+        del self.records[:limit], self.prepared[:limit]
+        self._changed.set()
+        return taken
+
+
 class BatchConsumer:
     def __init__(
         self,
@@ -143,7 +218,9 @@ class BatchConsumer:
         )
         self._paused: dict[TopicPartition, float] = {}  # partition -> when to resume (monotonic)
         self.assignments = 0  # partition assignments received: one per rebalance this member saw
+        self.revocations = 0  # partition revocations (release) seen
         self._inflight = asyncio.Lock()
+        self._ahead: ReadAhead | None = None  # the read-ahead buffer (prefetch)
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer
         self._committer: OffsetCommitter
@@ -173,6 +250,9 @@ class BatchConsumer:
     async def release(self, revoked: set[TopicPartition]) -> None:
         """Rebalance: finish the in-flight batch, commit it while the partitions are still ours."""
         async with self._inflight:
+            self.revocations += 1
+            if self._ahead is not None:
+                self._ahead.clear()  # read under this assignment: read again under the next
             await self._committer.flush()
             self._committer.forget(revoked)
             for tp in revoked:  # a partition assigned again starts unpaused (aiokafka's state too)
@@ -205,14 +285,16 @@ class BatchConsumer:
             )
         return min((at - now for at in self._paused.values()), default=float("inf"))
 
-    async def _fetch(self) -> Polled | None:
+    async def _fetch(self, max_records: int | None = None) -> Polled | None:
         """The next poll, converted and prepared; None once the consumer is stopped."""
         # A paused partition is not fetched, but the poll goes on: it is what keeps the member in
         # its group (aiokafka measures max_poll_interval_ms between getmany calls).
         next_resume_ms = self._resume_due() * 1000
         timeout_ms = int(max(min(self._settings.poll_timeout_ms, next_resume_ms), 1))
         try:
-            polled = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._poll_size.current)
+            polled = await self._consumer.getmany(
+                timeout_ms=timeout_ms, max_records=max_records or self._poll_size.current
+            )
         except ConsumerStoppedError:
             return None
         except KafkaError as exc:
@@ -235,46 +317,54 @@ class BatchConsumer:
                 await self._handle(*polled)
 
     async def _run_prefetching(self) -> None:
-        """The next poll (and its prepare step) runs while the current batch is being applied, so
-        the consumer's Python work overlaps the handler's database time (one batch still applied
-        at a time, in poll order).
+        """Read ahead: a poller task keeps polling (and preparing) into a bounded buffer while
+        batches are applied, and each batch takes everything buffered. A record arriving while a
+        batch runs is fetched then, and is in the very next batch: aiokafka sends a node's next
+        fetch only once its buffered records are drained, so with one poll per batch it waited for
+        the batch after next. One batch is still applied at a time, in poll order.
 
-        A rewind is where prefetching lost records before: the poll in flight had already moved
+        A rewind is where reading ahead lost records before: a poll in flight had already moved
         the rewound partition's position past the records the rewind must read again. So the
-        prefetched records of every partition the batch rewound are dropped and the partition is
-        sought again once that poll has returned; a rebalance during the prefetch drops the whole
-        prefetch (positions restart from the committed offsets)."""
-        polled = await self._fetch()
-        while polled is not None:
-            if not polled[0]:
-                polled = await self._fetch()
-                continue
-            generation = self.assignments
-            handling = asyncio.create_task(self._handle(*polled))
-            try:
-                upcoming = await self._fetch()
-            finally:
-                rewinds = await handling
-            if upcoming is None:
-                return
-            if self.assignments != generation:
-                log.info("prefetch_dropped", group=self.group_id, records=len(upcoming[0]))
-                polled = await self._fetch()
-                continue
-            if rewinds:
-                for tp, offset in rewinds.items():
-                    self._consumer.seek(tp, offset)  # again: the prefetch may have moved it on
-                keep = [
-                    i
-                    for i, r in enumerate(upcoming[0])
-                    if TopicPartition(r.topic, r.partition) not in rewinds
-                ]
-                upcoming = [upcoming[0][i] for i in keep], [upcoming[1][i] for i in keep]
-            polled = upcoming
+        buffered records of a partition the batch rewound are dropped, those the poll in flight at
+        the rewind returns are dropped too, and the partition is sought to the rewind offset again
+        once that poll has returned; a rebalance empties the buffer (positions restart from the
+        committed offsets)."""
+        ahead = self._ahead = ReadAhead()
+        poller = asyncio.create_task(self._poll_ahead(ahead), name=f"poll-ahead-{self.group_id}")
+        try:
+            while True:
+                taken = await ahead.take(self._poll_size.current, poller)
+                if taken is None:
+                    return
+                rewinds = await self._handle(*taken, read_under=self.revocations)
+                if rewinds:
+                    ahead.rewound(rewinds)
+        finally:
+            self._ahead = None
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
 
-    async def _handle(self, records: list[ConsumedRecord], prepared: list[Any]) -> dict[TopicPartition, int]:
-        """Apply one poll's records; returns the partitions it rewound (and where to)."""
+    async def _poll_ahead(self, ahead: ReadAhead) -> None:
+        while True:
+            room = await ahead.room(self._poll_size.current)
+            ahead.poll_started()
+            polled = await self._fetch(room)
+            if polled is None:
+                return
+            for tp, offset in ahead.poll_returned(polled).items():
+                self._consumer.seek(tp, offset)  # again: this poll may have moved it on
+
+    async def _handle(
+        self, records: list[ConsumedRecord], prepared: list[Any], read_under: int | None = None
+    ) -> dict[TopicPartition, int]:
+        """Apply one poll's records; returns the partitions it rewound (and where to).
+        ``read_under``: the revocation count when the records were taken; a rebalance since then
+        (waited for here) restarted the positions, so they are read again instead."""
         async with self._inflight:
+            if read_under is not None and read_under != self.revocations:
+                log.info("prefetch_dropped", group=self.group_id, records=len(records))
+                return {}
             owned = self._consumer.assignment()
             # Records of a partition revoked since the poll are its new owner's to apply.
             keep = [i for i, r in enumerate(records) if TopicPartition(r.topic, r.partition) in owned]
