@@ -262,7 +262,8 @@ def profiled(system: LocalSystem, seconds: float, out: Path | None) -> subproces
         return None
     spy = shutil.which("py-spy") or str(Path.home() / ".local/bin/py-spy")
     return subprocess.Popen(
-        [spy, "record", "-p", str(router.pid), "-d", str(int(seconds)), "-o", str(out), "--idle"],
+        [spy, "record", "-p", str(router.pid), "-d", str(int(seconds)), "-o", str(out), "--idle",
+         *(["--format", "raw"] if out.suffix == ".txt" else [])],  # .txt: collapsed stacks, to grep
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -348,7 +349,7 @@ if __name__ == "__main__":
         help="offered rate of the throughput burst (open loop), leads/s",
     )
     parser.add_argument("--logs", type=Path, help="keep the services' logs (and the burst bodies) here")
-    parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the router at --rate")
+    parser.add_argument("--profile", type=Path, help="py-spy flame graph of the router at --rate (SVG; .txt: collapsed stacks)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     arguments = parser.parse_args()
     results = main(arguments)

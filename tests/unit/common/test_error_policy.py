@@ -52,6 +52,19 @@ def test_wrapped_driver_error_is_classified_by_its_cause() -> None:
         assert is_transient(outer)
 
 
+def test_a_connection_sqlalchemy_saw_drop_is_transient_whatever_the_driver_raised() -> None:
+    """Without pre-ping (the routing batch's pool), the first statement after a Postgres restart
+    fails on the dead connection; asyncpg's error for it is no connection error class."""
+    from sqlalchemy.exc import DBAPIError
+
+    class AdminShutdown(Exception):  # like asyncpg.AdminShutdownError: a server error, not an OSError
+        pass
+
+    dropped = DBAPIError("SELECT 1", {}, AdminShutdown("terminating connection"), connection_invalidated=True)
+    assert is_transient(dropped)
+    assert not is_transient(DBAPIError("SELECT 1", {}, AdminShutdown("a bug"), connection_invalidated=False))
+
+
 def test_backoff_is_bounded_and_grows() -> None:
     for attempt in range(10):
         assert 0 <= backoff_delay(attempt, 0.1, cap_s=2.0) <= 2.0

@@ -26,6 +26,7 @@ def make_engine(
     schema: str,
     pool_size: int = 5,
     idle_in_transaction_timeout_ms: int = IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    pre_ping: bool = True,
 ) -> AsyncEngine:
     """An asyncpg engine whose connections work inside ``schema`` (search_path), so a service's
     tables carry no hard-coded schema and tests can run against a throwaway one.
@@ -33,7 +34,12 @@ def make_engine(
     A process paused or cut off inside a transaction (a frozen VM, SIGSTOP, a network partition)
     would keep its row locks for ever: ``FOR UPDATE SKIP LOCKED`` claims by other replicas then skip
     those rows (a saga nobody can take over). Postgres ends such a session after
-    ``idle_in_transaction_timeout_ms``; no transaction here waits on anything but Postgres."""
+    ``idle_in_transaction_timeout_ms``; no transaction here waits on anything but Postgres.
+
+    ``pre_ping`` tests a connection at every checkout: BEGIN, ``;``, ROLLBACK, three round trips,
+    so a request after a Postgres restart does not fail on a dead connection. A hot path that
+    retries its work (a consumer: a dropped connection is a transient error, is_transient) turns it
+    off; see ``autocommit_sessionmaker``."""
     server_settings = {
         "search_path": schema,
         "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms),
@@ -44,7 +50,7 @@ def make_engine(
             connect_args={"server_settings": server_settings},
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
             pool_recycle=1800,
         )
     )
@@ -52,6 +58,12 @@ def make_engine(
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose every statement commits on its own: no BEGIN and COMMIT round trips. Only
+    for code whose each write is one statement (atomic by itself), e.g. one data-modifying CTE."""
+    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
 
 @asynccontextmanager

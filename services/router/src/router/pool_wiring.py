@@ -1,5 +1,6 @@
 """Wiring of the unassigned pool (additive to services.py / main.py): the mover behind
-``POST /routes/{lead_id}/reassign``, the re-drive worker and its consumers, the GHL pool tagger."""
+``POST /routes/{lead_id}/reassign``, the re-drive worker (its ContactUpdates come from the routing
+group's handlers), the GHL pool tagger and its consumer group."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ from faststream.kafka import KafkaBroker
 
 from leadflow_common.kafka.consumer import decode_record, subscribe_decoded_batches
 from leadflow_common.kafka.publisher import EventPublisher
-from leadflow_common.topics import GHL_EVENTS, LEADS_ASSIGNED
+from leadflow_common.topics import LEADS_ASSIGNED
 from router.adapters.keys import RedisKeys
 from router.adapters.location_reserver import LocationReserver
-from router.handlers.pool import PoolRedrive, pool_contact_decoder
+from router.handlers.pool import PoolRedrive
 from router.handlers.pool_tags import PoolTagger, tag_event_decoder
 from router.handlers.reassign import LeadMover
 from router.pool_settings import PoolSettings
 from router.services import RouterServices
 
-POOL_GROUP = "router-pool"  # ContactUpdates that give pool leads an address
 POOL_TAGS_GROUP = "router-pool-tags"  # GHL tag of pool leads' source contacts
 EXTRA = "pool"
 
@@ -32,9 +32,7 @@ class PoolServices:
 
     @property
     def groups(self) -> list[str]:
-        return ([POOL_GROUP] if self.settings.redrive_enabled else []) + (
-            [POOL_TAGS_GROUP] if self.tagger else []
-        )
+        return [POOL_TAGS_GROUP] if self.tagger else []
 
 
 def build_pool(svc: RouterServices, settings: PoolSettings | None = None) -> PoolServices:
@@ -47,6 +45,10 @@ def build_pool(svc: RouterServices, settings: PoolSettings | None = None) -> Poo
     redrive = PoolRedrive(settings, mover, svc.routing, keys, svc.redis)
     tagger = PoolTagger(svc.ghl, settings.tag) if settings.tag_enabled and svc.ghl is not None else None
     pool = PoolServices(settings, mover, redrive, tagger)
+    if settings.redrive_enabled:
+        # no group of its own: a second read of ghl.events.v1 in this process cost the routing
+        # group 20-30 ms of p99 (bench/e2e); the routing handlers hand pool leads' updates over
+        svc.routing.pool_updates = redrive.redrive_updates
     svc.extras[EXTRA] = pool
     return pool
 
@@ -59,10 +61,6 @@ def pool_of(svc: RouterServices) -> PoolServices:
 
 
 def subscribe_pool(broker: KafkaBroker, svc: RouterServices, pool: PoolServices) -> None:
-    kafka = svc.settings.kafka
-    if pool.settings.redrive_enabled:
-        subscribe_decoded_batches(broker, [GHL_EVENTS], POOL_GROUP, pool.redrive.handle_contacts,
-                                  pool_contact_decoder(decode_record), kafka)  # fmt: skip
     if pool.tagger is not None:
         subscribe_decoded_batches(broker, [LEADS_ASSIGNED], POOL_TAGS_GROUP, pool.tagger.handle_batch,
-                                  tag_event_decoder(decode_record), kafka)  # fmt: skip
+                                  tag_event_decoder(decode_record), svc.settings.kafka)  # fmt: skip

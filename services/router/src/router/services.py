@@ -8,7 +8,7 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from leadflow_common.db import make_engine, make_sessionmaker
+from leadflow_common.db import autocommit_sessionmaker, make_engine, make_sessionmaker
 from leadflow_common.ghl import GhlClient, GhlSettings
 from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.publisher import EventPublisher
@@ -48,17 +48,25 @@ class RouterServices:
     sla: SlaTimers | None = None
     ghl: GhlClient | None = None
     extras: dict[str, object] = field(default_factory=dict)
+    batch_engine: AsyncEngine | None = None  # the routing batch's own pool (no pre-ping)
 
     async def aclose(self) -> None:
         if self.ghl is not None:
             await self.ghl.aclose()
         await self.redis.aclose()
         await self.engine.dispose()
+        if self.batch_engine is not None:
+            await self.batch_engine.dispose()
 
 
 def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = None) -> RouterServices:
     engine = make_engine(settings.database_url, settings.db_schema)
     sessions = make_sessionmaker(engine)
+    # The routing batch's two statements (the redelivery read and the one-statement apply) run on
+    # their own small pool, in autocommit, without a pre-ping: 2 Postgres round trips a batch, not
+    # 7 (ping: 3, BEGIN, read, apply, COMMIT); a dead connection fails the batch, which is retried
+    # (docs/decisions/0015-routing-batch-round-trips.md)
+    batch_engine = make_engine(settings.database_url, settings.db_schema, pool_size=2, pre_ping=False)
     redis = make_redis(settings.redis)
     broker = make_broker(settings.kafka, "router")
     publisher = EventPublisher(broker, "router")
@@ -91,9 +99,10 @@ def build_services(settings: RouterSettings, ghl_settings: GhlSettings | None = 
         redis_directory=redis_directory,
         directory=DirectoryHandler(sessions, redis_directory, decider, location_cache),
         routing=routing,
-        batch_routing=BatchRouting(routing, location_cache),
+        batch_routing=BatchRouting(routing, location_cache, autocommit_sessionmaker(batch_engine)),
         locations=location_cache,
         sync=sync,
         sla=sla,
         ghl=ghl,
+        batch_engine=batch_engine,
     )

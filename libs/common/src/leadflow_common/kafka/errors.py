@@ -92,6 +92,8 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, TRANSIENT_ERRORS):
         return True
+    if getattr(exc, "connection_invalidated", False):
+        return True  # SQLAlchemy saw the connection drop (a Postgres restart): the next one is new
     # SQLAlchemy wraps driver errors; look at the cause chain.
     cause = exc.__cause__ or exc.__context__
     return cause is not None and cause is not exc and is_transient(cause)

@@ -174,12 +174,6 @@ async def pool_leads(session: AsyncSession, lead_ids: Sequence[str]) -> list[dic
     return [dict(r._mapping) for r in (await session.execute(stmt)).all()]
 
 
-async def decided_leads(session: AsyncSession, lead_ids: Sequence[str]) -> set[str]:
-    """Those of ``lead_ids`` that have a decision stored (assigned or in the pool)."""
-    stmt = select(assignments.c.lead_id).where(assignments.c.lead_id.in_(list(lead_ids)))
-    return set((await session.execute(stmt)).scalars().all())
-
-
 def _matches(trigger: dict[str, Any]) -> list[ColumnElement[bool] | TextClause]:
     where: list[ColumnElement[bool] | TextClause] = [
         assignments.c.location_id.is_(None),

@@ -5,7 +5,8 @@ Triggers (docs/decisions/0013-unassigned-pool-and-reassignment.md):
   for capacity that had one of them as a candidate;
 - a location active (activated, or its capacity/radius changed) in the directory → the leads
   unassigned for capacity / range / had-it within the largest radius step of it or in its state;
-- a ContactUpdate that gives a pool lead a routable address (``handle_contacts``, own group).
+- a ContactUpdate that gives a pool lead a routable address (``redrive_updates``, called by the
+  routing group's handlers after they stored the batch's own decisions).
 Every replica proposes the first two (``pool_triggers`` rows, one per id); a trigger is worked in
 bounded batches under ``FOR UPDATE SKIP LOCKED`` (trigger and leads) with a keyset cursor, so each
 lead is decided at most once per trigger, through the same decide.lua path as any lead.
@@ -24,8 +25,6 @@ from leadflow_common.db import transaction
 from leadflow_common.events.envelope import Envelope
 from leadflow_common.events.ghl import ContactEvent
 from leadflow_common.events.leads import LeadContact
-from leadflow_common.kafka.dead_letter import ConsumedRecord
-from leadflow_common.kafka.errors import TransientError
 from leadflow_common.logging import get_logger
 from leadflow_common.redis import AnyRedis
 from router import metrics
@@ -41,16 +40,12 @@ from router.handlers.outbox import publish_outbox
 from router.handlers.reassign import LeadMover, Move, reservation_id, stored_geocode
 from router.handlers.routing import RoutingHandler, lead_from_contact
 from router.handlers.routing_batch import contact_snapshot
-from router.handlers.secondary_decode import Decoder, secondary_decoder
 from router.handlers.sla import utcnow
 from router.pool_settings import PoolSettings
 
 log = get_logger(__name__)
 ACTOR = "pool-redrive"
 CHANGE_MARGIN = timedelta(seconds=10)  # a directory row's updated_at is its transaction's start
-# how long a ContactUpdate waits for its contact's first decision (stored by the routing group);
-# bounded so a contact that never gets one (its create dead-lettered) cannot hold the partition
-FIRST_DECISION_WAIT = timedelta(seconds=60)
 
 
 @dataclass
@@ -179,45 +174,24 @@ class PoolRedrive:
             log.info("pool_redriven", routed=len(booked), examined=len(pending), why=why)
         return len(booked)
 
-    async def handle_contacts(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
-        """ContactUpdates (group ``router-pool``): a pool lead whose contact now geocodes is routed."""
-        updates: dict[str, tuple[Envelope, ContactEvent]] = {}
-        for _, envelope in batch:
-            if envelope is None or envelope.event_type != "ContactUpdate":
-                continue
-            contact = ContactEvent.model_validate(envelope.payload)
-            if contact.id and self.routing.routes(contact):
-                updates[contact.id] = (envelope, contact)  # the newest update of a lead wins
-        if not updates:
-            return
+    async def redrive_updates(self, updates: Sequence[tuple[Envelope, ContactEvent]]) -> int:
+        """ContactUpdates of leads decided earlier and not at a location, handed over by the
+        routing group after its own writes (so the lead's first decision is stored): a pool lead
+        whose contact now geocodes is decided again. No query unless an update geocodes."""
+        routable: dict[str, tuple[LeadContact, DecideRequest]] = {}
+        for _, contact in updates:
+            lead = lead_from_contact(contact)
+            geo = geocode(lead, self.routing.gazetteer)
+            if geo.routable:  # the newest update of a lead wins
+                snapshot = LeadContact.model_validate(contact_snapshot(contact))
+                request = DecideRequest("", geo, score_lead(lead, self.routing.weights))
+                routable[lead.lead_id] = (snapshot, request)
+        if not routable:
+            return 0
         async with transaction(self.mover.sessions) as session:
-            pending = []
-            decided = await store.decided_leads(session, list(updates))
-            cutoff = utcnow() - FIRST_DECISION_WAIT
-            undecided = [lead for lead, (e, c) in updates.items()
-                         if lead not in decided and e.produced_at > cutoff and self._geocodes(c)]  # fmt: skip
-            for row in await store.pool_leads(session, list(updates)):
-                envelope, contact = updates[row["lead_id"]]
-                lead = lead_from_contact(contact)
-                geo = geocode(lead, self.routing.gazetteer)
-                if geo.routable:
-                    snapshot = LeadContact.model_validate(contact_snapshot(contact))
-                    request = DecideRequest("", geo, score_lead(lead, self.routing.weights))
-                    pending.append(_Pending(row, request, snapshot))
+            pending = [_Pending(row, routable[row["lead_id"]][1], routable[row["lead_id"]][0])
+                       for row in await store.pool_leads(session, list(routable))]  # fmt: skip
             routed = await self.redrive(session, pending, "address added by a ContactUpdate")
         if routed:
             await publish_outbox(self.mover.sessions, self.mover.publisher)
-        if undecided:
-            # The routing group has not stored the contact's first decision yet (both read the same
-            # topic, each at its own pace): read the update again once it has, so an address added
-            # right after the contact's creation is not lost if that decision ends in the pool.
-            raise TransientError(f"first decision not stored yet for {len(undecided)} contact(s)")
-
-    def _geocodes(self, contact: ContactEvent) -> bool:
-        return geocode(lead_from_contact(contact), self.routing.gazetteer).routable
-
-
-def pool_contact_decoder(decode: Decoder) -> Decoder:
-    """Decode only what may be a ContactUpdate (this group reads every GHL event; most are not its
-    business); see secondary_decode for why a poison record is skipped here."""
-    return secondary_decoder(decode, {"ContactUpdate"}, "router-pool")
+        return routed

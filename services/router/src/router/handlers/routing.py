@@ -10,7 +10,7 @@ publish loses nothing; consumers dedupe on the event id).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +38,10 @@ from router.settings import ROUTING_GROUP, RouterSettings
 
 log = get_logger(__name__)
 ROUTABLE_TYPES = frozenset({"ContactCreate", "ContactUpdate"})
+# ContactUpdates of leads decided earlier and not at a location (the unassigned pool's re-drive:
+# pool.PoolRedrive.redrive_updates); the routing group hands them over after its own writes, so the
+# lead's first decision is always stored by then and GHL events are read once (docs/decisions/0013)
+PoolUpdates = Callable[[Sequence[tuple[Envelope, ContactEvent]]], Awaitable[int]]
 
 
 def lead_from_contact(contact: ContactEvent) -> Lead:
@@ -64,6 +68,7 @@ class RoutingHandler:
     # True for the GHL id of a franchise location's sub-account (the directory's): contacts there
     # are the router's own copies (or the franchise's), never leads to route again.
     is_franchise_account: Callable[[str], bool] = field(default=lambda _: False)
+    pool_updates: PoolUpdates | None = None
 
     def routes(self, contact: ContactEvent) -> bool:
         """Route a contact of an intake sub-account; never one the router copied into a location."""
@@ -86,6 +91,9 @@ class RoutingHandler:
         if stored is not None:
             if stored["event_id"] == envelope.event_id:
                 await self._publish(stored, [])  # redelivery: make sure the event went out
+            elif self.pool_updates is not None and envelope.event_type == "ContactUpdate" \
+                    and stored["location_id"] is None:  # fmt: skip
+                await self.pool_updates([(envelope, contact)])
             return
         await self.route(lead, envelope)
 

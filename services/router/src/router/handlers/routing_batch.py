@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from leadflow_common.db import transaction
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from leadflow_common.events.envelope import Envelope, OutgoingEvent
 from leadflow_common.events.ghl import ContactEvent
 from leadflow_common.events.leads import LeadContact
@@ -88,10 +89,14 @@ def decision_row(decision: RoutingDecision, ghl_location_id: str | None) -> dict
 class BatchRouting:
     routing: RoutingHandler
     locations: LocationCache
+    # autocommit sessions (leadflow_common.db.autocommit_sessionmaker): the batch's writes are one
+    # statement, atomic by itself, so no BEGIN / COMMIT round trips
+    sessions: async_sessionmaker[AsyncSession]
 
     async def handle_batch(self, batch: list[tuple[ConsumedRecord, Envelope | None]]) -> None:
         r = self.routing
         arrivals: dict[str, _Arrival] = {}
+        updates: dict[str, tuple[Envelope, ContactEvent]] = {}  # the newest ContactUpdate per lead
         touches: list[Envelope] = []
         for _, envelope in batch:
             if envelope is None:
@@ -107,24 +112,34 @@ class BatchRouting:
             lead = lead_from_contact(contact)
             arrival = arrivals.setdefault(lead.lead_id, _Arrival(lead, envelope, contact))
             arrival.event_ids.add(envelope.event_id)
+            if envelope.event_type == "ContactUpdate":
+                updates[lead.lead_id] = (envelope, contact)
         if arrivals:
-            await self._route(list(arrivals.values()))
+            located, fresh = await self._route(list(arrivals.values()))
+            if r.pool_updates is not None and updates:
+                # pool leads' updates, after the batch's own decisions are stored; not a lead at a
+                # location, nor one decided here from that very update
+                pooled = [update for lead_id, update in updates.items() if lead_id not in located
+                          and not (lead_id in fresh and arrivals[lead_id].envelope is update[0])]  # fmt: skip
+                if pooled:
+                    await r.pool_updates(pooled)
         if r.sla is not None:
             for envelope in touches:  # after the batch's own assignments are committed
                 await r.sla.touch(envelope)
 
-    async def _route(self, arrivals: list[_Arrival]) -> None:
+    async def _route(self, arrivals: list[_Arrival]) -> tuple[set[str], set[str]]:
+        """Decide and store the batch's new leads; returns the leads at a location now and those
+        decided here."""
         r = self.routing
         started = time.perf_counter()
         # How long the batch's oldest lead waited before its batch began (Kafka delivery, and
         # queueing behind the previous batch): the share of the latency outside this method.
         waited_ms = (datetime.now(UTC) - min(a.envelope.produced_at for a in arrivals)).total_seconds() * 1000
-        # One session and one transaction for the whole batch: the redelivery read, then (after
-        # the Redis decisions) the claims and writes. A separate session for the read cost a pool
-        # checkout (its pre-ping) and a reset-on-return rollback: two more round trips per batch,
-        # most of a small batch's Postgres time. Read committed: the read sees what is committed,
-        # as before; the claim still decides which events this transaction applies.
-        async with transaction(r.sessions) as session:
+        # One session for the whole batch, two round trips: the redelivery read, then (after the
+        # Redis decisions) the claims and writes in one statement, which commits on its own. The
+        # read sees what is committed (as read committed did); the claim still decides which
+        # events this statement applies, so two members racing on a partition write once.
+        async with self.sessions() as session:
             stored = await batch_store.stored_assignments(session, [a.lead.lead_id for a in arrivals])
             # A stored decision is republished only for the event that made it (a redelivery).
             republish = [
@@ -155,6 +170,9 @@ class BatchRouting:
                  waited_ms=round(waited_ms, 2), decide_ms=round((decided - started) * 1000, 2),
                  commit_ms=round((committed - decided) * 1000, 2),
                  publish_ms=round((time.perf_counter() - committed) * 1000, 2))  # fmt: skip
+        located = {lead_id for lead_id, row in stored.items() if row["location_id"]}
+        located |= {d.lead_id for d in todo if d.lead_id in inserted and d.outcome.location_id}
+        return located, set(sources)
 
     async def _decide(self, arrivals: list[_Arrival]) -> list[RoutingDecision]:
         r = self.routing
