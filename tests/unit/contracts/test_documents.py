@@ -77,12 +77,13 @@ def _subclasses(cls: type[EventPayload]) -> list[type[EventPayload]]:
 def test_consumer_groups_are_the_services_own() -> None:
     from analytics.settings import AnalyticsSettings
     from onboarding.settings import OnboardingSettings
+    from router.pool_wiring import POOL_TAGS_GROUP
     from router.settings import DIRECTORY_GROUP, ROUTING_GROUP, SYNC_GROUP
 
     analytics = AnalyticsSettings.model_fields["consumer_group"].default
     onboarding = OnboardingSettings.model_fields["consumer_group"].default
     groups = {g for t in TOPICS for g in t.consumer_groups}
-    assert groups == {analytics, onboarding, ROUTING_GROUP, DIRECTORY_GROUP, SYNC_GROUP}
+    assert groups == {analytics, onboarding, ROUTING_GROUP, DIRECTORY_GROUP, SYNC_GROUP, POOL_TAGS_GROUP}
 
 
 def test_asyncapi_describes_channels_keys_headers_and_payloads() -> None:

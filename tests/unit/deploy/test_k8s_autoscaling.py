@@ -12,7 +12,11 @@ from tests.unit.deploy.manifests import CONSUMERS, TREES, of_kind, render
 PARTITIONS = {spec.base_name: spec.partitions for spec in topics.ALL_TOPICS}
 SERVICES_ROOT = topics.__file__.rsplit("/libs/", 1)[0] + "/services"
 # The consumer groups each service's lag triggers must name (docs/CONVENTIONS.md).
-GROUPS = {"router": {"router", "router-sync"}, "onboarding": {"onboarding"}, "analytics": {"analytics"}}
+GROUPS = {
+    "router": {"router", "router-sync", "router-pool-tags"},
+    "onboarding": {"onboarding"},
+    "analytics": {"analytics"},
+}
 
 
 @pytest.mark.parametrize("tree", sorted(TREES))

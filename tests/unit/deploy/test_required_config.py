@@ -82,7 +82,7 @@ def test_prod_with_the_ids_set_passes_and_the_broker_address_is_one_setting(tmp_
     objects = _overlay_on_prod(tmp_path, SITE)
     assert k8s_problems(objects) == []
     triggers = [t for o in of_kind(objects, "ScaledObject").values() for t in o["spec"]["triggers"]]
-    assert len(triggers) == 5
+    assert len(triggers) == 6  # router 3, onboarding 1, analytics 2
     assert {t["metadata"]["bootstrapServers"] for t in triggers} == {
         "broker-0.example.net:9093,broker-1.example.net:9093"
     }

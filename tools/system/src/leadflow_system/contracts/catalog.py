@@ -116,7 +116,7 @@ TOPICS: tuple[TopicContract, ...] = (
         LEADS_ASSIGNED,
         "Routing decisions, their application in GHL and the speed-to-lead timer.",
         producers=("router",),
-        consumer_groups=("router-sync", "analytics"),
+        consumer_groups=("router-sync", "router-pool-tags", "analytics"),
         events=tuple(
             payload_event(m) for m in (LeadAssigned, LeadUnassigned, LeadSynced, LeadReassigned, LeadWorked)
         ),
