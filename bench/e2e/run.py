@@ -3,7 +3,9 @@
 The GHL simulator, ingest, router and analytics run as processes (LocalSystem) on the devstack's
 Kafka, Postgres and Redis, in their own topic namespace and schemas; 16 active locations with
 ample capacity (so no lead is pooled for capacity). GHL sync is off: it runs after LeadAssigned
-and is rate-limited by GHL, so it is not on the measured path.
+and is rate-limited by GHL, so it is not on the measured path (``--sync in-router`` runs it with the pool
+tagger in the routing process, sharing its event loop; ``--sync own-process`` in a router process
+of their own, as k8s and compose deploy it).
 
 Load comes from separate processes (bench/e2e/paced.py and bench/ingest/openloop.py: uvloop +
 httptools) with every body signed beforehand, so neither signing nor this process's own work is in
@@ -18,7 +20,7 @@ pipeline (decided by the router and applied by analytics), with the CPU seconds 
 Kafka.
 
     uv run python bench/e2e/run.py [--seconds 10] [--rate 200] [--burst 3000] [--burst-rate 1000]
-        [--logs DIR] [--profile router.svg] [--json out.json]
+        [--sync off|in-router|own-process] [--logs DIR] [--profile router.svg] [--json out.json]
 """
 
 from __future__ import annotations
@@ -317,8 +319,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             args.logs or Path(tmp),
             namespace,
             profiles,
-            services=("ingest", "router", "analytics"),
-            extra_env={"ROUTER_SYNC_ENABLED": "false"},
+            services=("ingest", "router", "analytics")
+            + (("router-sync",) if args.sync == "own-process" else ()),
+            extra_env={"ROUTER_SYNC_ENABLED": str(args.sync == "in-router").lower()},
         ) as system,
     ):
         try:
@@ -349,7 +352,18 @@ if __name__ == "__main__":
         help="offered rate of the throughput burst (open loop), leads/s",
     )
     parser.add_argument("--logs", type=Path, help="keep the services' logs (and the burst bodies) here")
-    parser.add_argument("--profile", type=Path, help="py-spy flame graph of the router at --rate (SVG; .txt: collapsed stacks)")
+    parser.add_argument(
+        "--sync",
+        choices=("off", "in-router", "own-process"),
+        default="off",
+        help="the router's GHL sync and pool-tag groups: not run, in the routing process, or in a router "
+        "process of their own (ROUTER_ROUTING_ENABLED=false), as k8s and compose deploy them",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy flame graph of the router at --rate (SVG; .txt: collapsed stacks)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     arguments = parser.parse_args()
     results = main(arguments)

@@ -72,7 +72,9 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
     subscribe_pool(svc.broker, svc, pool)
     freeze_startup_heap()
     await svc.broker.start()
-    groups = [ROUTING_GROUP, DIRECTORY_GROUP] + ([SYNC_GROUP] if svc.sync else []) + pool.groups
+    routes = settings.routing_enabled
+    groups = ([ROUTING_GROUP] if routes else []) + [DIRECTORY_GROUP] + ([SYNC_GROUP] if svc.sync else [])
+    groups += pool.groups
     lag = LagExporter(settings.kafka.bootstrap_servers, groups)
     lag.start()
     tasks = [
@@ -85,9 +87,9 @@ async def running(svc: RouterServices, readiness: Readiness) -> AsyncIterator[No
         ),
         asyncio.create_task(every(settings.policy_poll_interval_s, "policy", policy_of(svc).reload)),
     ]
-    if svc.sla is not None:
+    if svc.sla is not None and routes:
         tasks.append(asyncio.create_task(every(settings.sla_poll_interval_s, "sla", svc.sla.run_once)))
-    if pool.settings.redrive_enabled:  # unassigned leads routed again when their reason goes away
+    if pool.settings.redrive_enabled and routes:  # pool leads routed again when their reason goes away
         tasks.append(asyncio.create_task(every(pool.settings.poll_interval_s, "pool", pool.redrive.run_once)))
     reconcile = svc.extras.get("contact_reconcile")
     if isinstance(reconcile, InProcess):  # leads whose webhook GHL never sent

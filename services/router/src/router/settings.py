@@ -84,6 +84,11 @@ class RouterSettings(ServiceSettings):
     policy_poll_interval_s: float = Field(
         default=1.0, gt=0, description="how often a replica looks for a new routing policy version"
     )
+    routing_enabled: bool = Field(
+        default=True,
+        description="route contacts (the router group, SLA and pool timers); false: a sync-only "
+        "process (docs/decisions/0016)",
+    )
     sync_enabled: bool = Field(default=True, description="apply assignments in GHL (router-sync group)")
     sync_tag_prefix: str = "routed"
     sync_tag_source: bool = Field(

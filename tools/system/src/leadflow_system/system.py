@@ -15,6 +15,8 @@ from leadflow_system.processes import ProcessFailed, ServiceProcess, run_cli
 from leadflow_system.seed import intake_location, seed
 
 SERVICES = ("ingest", "router", "onboarding", "analytics")
+# processes of a service in another role: name -> (service, its settings); started only when named
+ROLES = {"router-sync": ("router", {"ROUTER_ROUTING_ENABLED": "false", "ROUTER_SYNC_ENABLED": "true"})}
 MIGRATED = ("router", "onboarding", "analytics")
 INTAKE_LOCATION_ID = "intakeCorporate000001"  # the franchise's corporate marketing sub-account
 API_TOKEN = "local-dev-token"  # bearer token of the internal APIs in local runs
@@ -38,7 +40,7 @@ class LocalSystem:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("ghl-simulator", *SERVICES):
+        for name in ("ghl-simulator", *SERVICES, *ROLES):
             self.ports.setdefault(name, free_port())
 
     def url(self, name: str) -> str:
@@ -96,10 +98,14 @@ class LocalSystem:
         if name not in self.processes:
             command = "ghl-simulator" if name == "ghl-simulator" else name
             ready = "/healthz" if name == "ghl-simulator" else "/readyz"
+            env = self.env()
+            if name in ROLES:
+                command, role = ROLES[name]
+                env |= role | {f"{command.upper()}_HTTP_PORT": str(self.ports[name])}
             self.processes[name] = ServiceProcess(
                 name=name,
                 argv=[venv_bin(command), "serve"],
-                env=self.env(),
+                env=env,
                 ready_url=self.url(name) + ready,
                 log_path=self.log_dir / f"{name}.log",
             )
