@@ -17,7 +17,10 @@ SCHEMAS = DEPLOY / "schemas"
 TREES = {"base": K8S / "base", "dev": K8S / "overlays" / "dev", "prod": K8S / "overlays" / "prod"}
 OVERLAYS = ("dev", "prod")
 CONSUMERS = ("router", "onboarding", "analytics")
-SERVICES = ("ingest", *CONSUMERS)
+# a service's image in another role: its own Deployment, scaler and monitor, no migration job
+ROLES = {"router-sync": "router"}
+SCALED = (*CONSUMERS, *ROLES)
+SERVICES = ("ingest", *CONSUMERS, *ROLES)
 __all__ = ["K8S_VERSION", "render"]
 
 Obj = dict[str, Any]

@@ -80,9 +80,21 @@ def test_services_listen_on_their_conventional_ports_and_build_from_their_docker
                 assert image_user["pull_policy"] == "never"
 
 
+def test_the_sync_runs_in_a_router_process_of_its_own() -> None:
+    services = compose()["services"]
+    router, sync = services["router"]["environment"], services["router-sync"]["environment"]
+    assert router["ROUTER_SYNC_ENABLED"] == "false" and "ROUTER_ROUTING_ENABLED" not in router
+    assert (sync["ROUTER_SYNC_ENABLED"], sync["ROUTER_ROUTING_ENABLED"]) == ("true", "false")
+    assert {k: v for k, v in sync.items() if not k.startswith(("ROUTER_SYNC", "ROUTER_ROUTING"))} == {
+        k: v for k, v in router.items() if not k.startswith(("ROUTER_SYNC", "ROUTER_ROUTING"))
+    }
+    assert services["router-sync"]["image"] == services["router"]["image"]
+    assert services["router-sync"]["depends_on"] == services["router"]["depends_on"]
+
+
 def test_prometheus_scrapes_every_service() -> None:
     config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
     targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
-    assert {f"{name}:{port}" for name, port in PORTS.items()} <= targets
+    assert {f"{name}:{port}" for name, port in PORTS.items()} | {"router-sync:8002"} <= targets
     mount = compose()["services"]["prometheus"]["volumes"][0]
     assert mount.startswith("./deploy/prometheus:")

@@ -84,3 +84,26 @@ def test_services_target_named_ports_of_their_pods(tree: str) -> None:
         )
         ports = {p["name"] for c in pod_spec(deployment)["containers"] for p in c["ports"]}
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= ports
+
+
+@pytest.mark.parametrize("tree", sorted(TREES))
+def test_the_sync_runs_in_a_router_deployment_of_its_own(tree: str) -> None:
+    """Routing and the GHL sync are the same image in two Deployments (decision 0016): GHL calls
+    never share the routing event loop, and each scales on its own lag."""
+    deployments = of_kind(render(tree), "Deployment")
+    (router,), (sync,) = (
+        pod_spec(deployments["router"])["containers"],
+        pod_spec(deployments["router-sync"])["containers"],
+    )
+    assert router["image"] == sync["image"] and router["args"] == sync["args"] == ["serve"]
+    role = ("ROUTER_SYNC_ENABLED", "ROUTER_ROUTING_ENABLED")
+    router_env = {e["name"]: e for e in router["env"]}
+    sync_env = {e["name"]: e for e in sync["env"]}
+    assert (
+        router_env["ROUTER_SYNC_ENABLED"]["value"] == "false" and "ROUTER_ROUTING_ENABLED" not in router_env
+    )
+    assert sync_env["ROUTER_ROUTING_ENABLED"]["value"] == "false" and "ROUTER_SYNC_ENABLED" not in sync_env
+    assert {k: v for k, v in router_env.items() if k not in role} == {
+        k: v for k, v in sync_env.items() if k not in role
+    }
+    assert router["envFrom"] == sync["envFrom"]  # router-config: ROUTER_SYNC_ENABLED "true"
