@@ -23,6 +23,7 @@ from router.services import RouterServices
 from router.settings import RouterSettings
 from tests.support.infra import Infra
 from tests.support.kafka_io import produce
+from tests.support.task_dump import dump_tasks
 
 T = TypeVar("T")
 INTAKE = "INTAKE-LOC"
@@ -117,6 +118,9 @@ async def running_router(infra: Infra, schema: str, ghl: GhlSettings | None = No
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://router") as http:
                 yield RunningRouter(settings, http, redis, infra, app.state.services)
+    except TimeoutError:
+        dump_tasks("the router's lifespan timed out")  # where it hangs, in the test's output
+        raise
     finally:
         await delete_prefix(redis, settings.redis_prefix)
         await redis.aclose()

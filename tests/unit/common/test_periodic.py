@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from leadflow_common.periodic import PeriodicTask, run_every
 
 
@@ -41,3 +43,46 @@ async def test_first_run_at_once_or_after_one_interval() -> None:
     now.cancel()
     later.cancel()
     assert runs == ["now"]
+
+
+async def test_stop_ends_a_job_that_turns_the_cancellation_into_an_error() -> None:
+    """Some drivers raise a connection error when the read they were in is cancelled; the loop
+    must end anyway instead of sleeping an interval (an hour here) before it notices."""
+    loops: list[asyncio.Task[object]] = []
+    started = asyncio.Event()
+
+    async def job() -> None:
+        current = asyncio.current_task()
+        assert current is not None
+        loops.append(current)
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            raise ConnectionError("connection closed while reading") from None
+
+    task = PeriodicTask("t", 3600, job, "job_failed")
+    task.start()
+    await asyncio.wait_for(started.wait(), 5)
+    stopping = asyncio.create_task(task.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)  # not after the next hour's sleep
+    if not done:
+        loops[0].cancel()  # clean up what the failure leaves
+    assert stopping in done and loops[0].cancelled()
+
+
+async def test_a_stop_cancelled_from_outside_is_not_swallowed() -> None:
+    async def refuses() -> None:  # a job whose loop takes a while to end
+        try:
+            await asyncio.sleep(60)
+        finally:
+            await asyncio.sleep(0.3)
+
+    task = PeriodicTask("t", 3600, refuses, "job_failed")
+    task.start()
+    await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(task.stop())
+    await asyncio.sleep(0.01)
+    stopping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping

@@ -5,7 +5,6 @@ interval, never fatal; ``stop`` cancels it and waits for it."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +12,14 @@ from leadflow_common.logging import get_logger
 
 log = get_logger(__name__)
 Job = Callable[[], Awaitable[object]]
+
+
+def raise_if_cancelling(error: BaseException) -> None:
+    """Raise CancelledError if the running task is being cancelled: for a loop that catches
+    ``Exception`` to carry on, where a library may have turned the cancellation into ``error``."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from error
 
 
 async def run_every(
@@ -25,6 +32,10 @@ async def run_every(
         try:
             await job()
         except Exception as exc:
+            # A job may turn our cancellation into an error (a driver that maps a cancelled read
+            # to a connection error does). Logging it and sleeping on would make stop() and a
+            # service's shutdown wait a whole interval: seen as a router lifespan timing out.
+            raise_if_cancelling(exc)
             log.warning(failed_event, error=repr(exc), **log_fields)
         await asyncio.sleep(interval_s)
 
@@ -45,7 +56,17 @@ class PeriodicTask:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            await cancel_and_wait(task)
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait until it has ended; a cancellation of the caller itself (a
+    timeout around a shutdown) is not swallowed on the way."""
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise

@@ -3,7 +3,6 @@ consumers) or on its own (``router reconcile [--once]``)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
@@ -19,6 +18,7 @@ from leadflow_common.ghl import GhlClient, GhlSettings
 from leadflow_common.kafka.broker import make_broker
 from leadflow_common.kafka.publisher import EventPublisher
 from leadflow_common.logging import get_logger
+from leadflow_common.periodic import run_every
 from leadflow_common.redis import make_redis
 from router.adapters.reconcile_store import ReconcileStore
 from router.handlers.ports import Publisher
@@ -102,12 +102,7 @@ async def standalone(settings: RouterSettings, ghl_settings: GhlSettings) -> Asy
 
 async def run_forever(reconciler: ContactReconciler, interval_s: float) -> None:
     """Run now, then every ``interval_s``; a failed run is logged and the next one tried."""
-    while True:
-        try:
-            await reconciler.run_once()
-        except Exception as exc:
-            log.warning("contact_reconcile_failed", error=repr(exc))
-        await asyncio.sleep(interval_s)
+    await run_every(interval_s, reconciler.run_once, "contact_reconcile_failed")
 
 
 def summary(reports: list[AccountReport]) -> list[dict[str, object]]:

@@ -31,6 +31,7 @@ from leadflow_common.kafka.budget import Budget, PauseBackoff, PollSize, handlin
 from leadflow_common.kafka.committer import OffsetCommitter
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
+from leadflow_common.periodic import raise_if_cancelling
 from leadflow_common.settings import KafkaSettings
 from leadflow_common.telemetry import consume_span
 from leadflow_common.topics import namespaced
@@ -298,6 +299,7 @@ class BatchConsumer:
         except ConsumerStoppedError:
             return None
         except KafkaError as exc:
+            raise_if_cancelling(exc)  # a cancelled poll surfaced as a Kafka error: end the loop
             log.warning("consumer_poll_failed", group=self.group_id, error=repr(exc))
             await asyncio.sleep(1.0)
             return [], []

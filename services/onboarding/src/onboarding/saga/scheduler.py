@@ -12,6 +12,7 @@ import contextlib
 import uuid
 
 from leadflow_common.logging import get_logger
+from leadflow_common.periodic import raise_if_cancelling
 from onboarding import metrics
 from onboarding.domain.errors import LeaseLost
 from onboarding.domain.saga import Lease
@@ -67,6 +68,7 @@ class SagaScheduler:
                             task = asyncio.create_task(self._drive(lease))
                             self._running[lease.location_id] = task
                 except Exception as exc:  # the store is down: try again on the next tick
+                    raise_if_cancelling(exc)
                     log.warning("saga_claim_failed", error=repr(exc))
             self._wakeup.clear()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives
@@ -107,6 +109,7 @@ class SagaScheduler:
             try:
                 renewed = await self._ctx.store.renew(fenced.lease, self._lease_s)
             except Exception as exc:  # the store is down: the next write will tell
+                raise_if_cancelling(exc)
                 log.warning("saga_renew_failed", location_id=fenced.lease.location_id, error=repr(exc))
                 continue
             if not renewed:
