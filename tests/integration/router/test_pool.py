@@ -262,7 +262,7 @@ async def test_an_address_added_right_after_the_creation_is_not_lost(router: Run
         route = await router.route_of(lead)
         return route if route["assignment"]["location_id"] else None
 
-    route = await eventually(routed, 30)  # the update waits for the create's decision, then routes
+    route = await eventually(routed, 30)  # handed to the re-drive once the create is decided
     assert (route["assignment"]["location_id"], route["assignment"]["rule"]) == ("PL-BIL1", "pool_redrive")
     assert [d["rule"] for d in route["decisions"]] == ["unassigned", "pool_redrive"]
 
