@@ -31,7 +31,7 @@ from leadflow_common.kafka.budget import Budget, PauseBackoff, PollSize, handlin
 from leadflow_common.kafka.committer import OffsetCommitter
 from leadflow_common.kafka.dead_letter import ConsumedRecord
 from leadflow_common.logging import get_logger
-from leadflow_common.periodic import raise_if_cancelling
+from leadflow_common.periodic import cancel_and_wait, raise_if_cancelling
 from leadflow_common.settings import KafkaSettings
 from leadflow_common.telemetry import consume_span
 from leadflow_common.topics import namespaced
@@ -343,9 +343,7 @@ class BatchConsumer:
                     ahead.rewound(rewinds)
         finally:
             self._ahead = None
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            await cancel_and_wait(poller)
 
     async def _poll_ahead(self, ahead: ReadAhead) -> None:
         while True:

@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from leadflow_common.logging import get_logger
 from leadflow_common.metrics import CONSUMER_LAG
-from leadflow_common.periodic import PeriodicTask
+from leadflow_common.periodic import PeriodicTask, raise_if_cancelling
 from leadflow_common.topics import namespaced
 
 log = get_logger(__name__)
@@ -79,4 +79,5 @@ class LagExporter(PeriodicTask):
             try:
                 await export_consumer_lag(self._bootstrap, namespaced(group))
             except Exception as exc:  # lag is best-effort telemetry, never fatal
+                raise_if_cancelling(exc)  # but a stop is a stop
                 log.warning("lag_export_failed", group=group, error=repr(exc))
