@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from router.adapters.gazetteer import default_gazetteer
 from tests.integration.router.harness import RunningRouter, running_router
-from tests.support.infra import Infra, migrated_schema
+from tests.support.infra import Infra
 
 
 @pytest.fixture(scope="module")
-def schema(infra: Infra) -> Iterator[str]:
-    yield from migrated_schema(infra, "router")
-
-
-@pytest.fixture(scope="module")
-async def router_routing_everything(infra: Infra, schema: str) -> AsyncIterator[RunningRouter]:
+async def router_routing_everything(infra: Infra, router_schema: str) -> AsyncIterator[RunningRouter]:
     await asyncio.to_thread(default_gazetteer)
-    async with running_router(infra, schema, accept_all_locations=True) as running:
+    async with running_router(infra, router_schema, accept_all_locations=True) as running:
         yield running
 
 
