@@ -56,6 +56,16 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
+def pid_written(pidfile: Path) -> int | None:
+    """The pid in a daemon's pidfile; None while the file is missing or still empty (redis-server
+    creates it before it writes the pid: read in between, it held '' and failed `devstack up`)."""
+    try:
+        text = pidfile.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
 def stop_pid(pid: int | None, timeout_s: float = 20.0) -> None:
     if not pid_alive(pid):
         return
