@@ -57,6 +57,7 @@ from tests.support.infra import Infra, drop_namespace_topics, drop_schema  # noq
 OPENLOOP = Path(__file__).resolve().parents[1] / "ingest" / "openloop.py"
 PACED = Path(__file__).resolve().parent / "paced.py"
 SERVICES = ("ingest", "router", "analytics")
+MEASURED = (*SERVICES, "router-sync", "ghl-simulator")  # CPU of each that runs
 
 DECISIONS = ("LeadAssigned", "LeadUnassigned")
 CONTACT_EVENTS = ("ContactCreate",)
@@ -77,6 +78,10 @@ class Decisions:
             bootstrap_servers=bootstrap,
             auto_offset_reset="latest",
             enable_auto_commit=False,
+            # latency comes from the records' timestamps, not from when they are read: fetching
+            # a few times a second keeps this process's and Kafka's share of the 2 cores small
+            fetch_min_bytes=1024 * 1024,
+            fetch_max_wait_ms=200,
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -147,9 +152,14 @@ async def latency(
     seed: int,
     tmp: Path,
     accepted: Decisions | None = None,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     bodies = lead_bodies(int(rate * seconds), seed=seed)
+    meter = CpuMeter.with_infra(service_pids(system))
+    meter.start()
+    started = time.monotonic()
     sent, load = await send_paced(system, signer, bodies, rate, tmp)
+    cpu = meter.stop()  # the paced window (the generator's process is not in it)
+    window_s = time.monotonic() - started
     # Every lead of this phase decided (bounded) before the next phase starts, so a backlog left by
     # an overloaded phase is measured here (as latency) and never counted in the next one.
     done = await decisions.wait(list(sent), timeout_s=300)
@@ -165,6 +175,7 @@ async def latency(
         "p99_ms": pct(lat, 0.99),
         "max_ms": max(lat) if lat else float("nan"),
         **(stage_split(sent, accepted.seen, decisions.seen) if accepted else {}),
+        "cpu_pct": {name: round(100 * used / window_s, 1) for name, used in cpu.items()},
     }
 
 
@@ -199,7 +210,7 @@ def presigned(signer: WebhookSigner, bodies: list[dict[str, Any]], path: Path) -
 
 
 def service_pids(system: LocalSystem) -> dict[str, list[int]]:
-    return {n: [p.proc.pid] for n in SERVICES if (p := system.processes.get(n)) and p.proc}
+    return {n: [p.proc.pid] for n in MEASURED if (p := system.processes.get(n)) and p.proc}
 
 
 async def throughput(

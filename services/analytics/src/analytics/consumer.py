@@ -23,4 +23,6 @@ def subscribe_projector(broker: KafkaBroker, projector: BatchProjector, settings
         max_records=settings.batch_max_records,
         session_timeout_ms=settings.session_timeout_ms,
         prefetch=settings.prefetch,
+        fetch_min_bytes=settings.fetch_min_bytes,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )

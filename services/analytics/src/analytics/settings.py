@@ -22,6 +22,13 @@ class AnalyticsSettings(ServiceSettings):
     consume: bool = Field(default=True, description="run the batch consumer inside the API process")
     # not on the latency path: big batches, so per-batch round trips and commits amortise
     batch_max_records: int = Field(default=2000, ge=1)
+    # ...and fetched that way: the broker answers a fetch once this many bytes are there or the
+    # wait is over, so at a low rate analytics takes a few batches a second instead of one per
+    # record (each with its round trips and commit), leaving the CPU to the lead path
+    fetch_min_bytes: int = Field(default=256 * 1024, ge=1, description="bytes a fetch waits for")
+    fetch_max_wait_ms: int = Field(
+        default=250, ge=0, description="...or this long: the projection's added delay at a low rate"
+    )
     prefetch: bool = Field(
         default=True,
         description="keep polling and decoding while a batch is written (kafka-batch-consumer.md)",
