@@ -27,8 +27,11 @@ from leadflow_system.processes import ProcessFailed, run_cli
 from leadflow_system.reset import drop_redis_keys, drop_schemas, drop_topics
 from leadflow_system.samples import EXISTING_LOCATIONS_CSV, NEW_LOCATIONS_CSV, count_rows, subset_csv
 from leadflow_system.seed import contacts_of, existing_locations, seed
-from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, MIGRATED, LocalSystem, venv_bin
+from leadflow_system.system import API_TOKEN, INTAKE_LOCATION_ID, MIGRATED, SERVICES, LocalSystem, venv_bin
 from leadflow_system.traffic import deliver_all
+
+# the router's GHL sync in a process of its own, as k8s and compose deploy it (decision 0016)
+DEMO_PROCESSES = ("ghl-simulator", *SERVICES, "router-sync")
 
 console = Console()
 
@@ -75,8 +78,9 @@ async def wait_for_locations(system: LocalSystem, expected: int, timeout_s: floa
 
 
 async def wait_for_sync(bootstrap: str, outcome: RoutingOutcome, timeout_s: float) -> RoutingOutcome:
-    """GHL allows 100 calls per 10 s per sub-account and every sync reads and tags the contact in
-    the intake account, so syncing trails routing; wait for it, within reason."""
+    """GHL allows 100 calls per 10 s per sub-account and every sync tags the contact in the
+    intake account (one call per lead that all leads share), so syncing trails routing; wait for
+    it, within reason."""
     deadline = time.monotonic() + timeout_s
     while len(outcome.synced) < len(outcome.assigned) and time.monotonic() < deadline:
         console.print(f"  synced into sub-accounts: {len(outcome.synced)} of {len(outcome.assigned)}")
@@ -186,7 +190,8 @@ def main(
         raise typer.Exit(1) from exc
     env["KAFKA_TOPIC_NAMESPACE"] = run_id
     asyncio.run(prepare_namespace(env, run_id))
-    system = LocalSystem(env, state_dir() / "logs" / run_id, run_id)
+    logs = state_dir() / "logs" / run_id
+    system = LocalSystem(env, logs, run_id, extra_env={"ROUTER_SYNC_ENABLED": "false"})
     signal.signal(signal.SIGTERM, _interrupt)
     system.log_dir.mkdir(parents=True, exist_ok=True)
     new_csv = subset_csv(NEW_LOCATIONS_CSV, system.log_dir / "new_locations.csv", new_locations)
@@ -196,8 +201,8 @@ def main(
     try:
         step("migrations: router, onboarding, analytics schemas")
         system.migrate()
-        step("starting the GHL simulator and the four services")
-        system.start()
+        step("starting the GHL simulator and the four services (the router's GHL sync in its own process)")
+        system.start(DEMO_PROCESSES)
         for name, proc in system.processes.items():
             console.print(f"  {name}: {system.url(name)}  (log: {proc.log_path})")
         asyncio.run(run_demo(system, leads, new_csv, existing_csv))
