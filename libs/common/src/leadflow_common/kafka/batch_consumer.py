@@ -261,6 +261,11 @@ class BatchConsumer:
                 self._backoff.reset(tp)
 
     @property
+    def options(self) -> dict[str, Any]:
+        """The aiokafka consumer's options (what this consumer is configured with)."""
+        return dict(self._options)
+
+    @property
     def assigned(self) -> set[TopicPartition]:
         """The partitions this member owns now (empty before its first assignment)."""
         return set(self._consumer.assignment()) if self._task is not None else set()
