@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+import uvloop  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -246,7 +247,8 @@ def main() -> None:
     infra = start_infra()
     try:
         with contextlib.contextmanager(migrated_schema)(infra, "router") as schema:
-            results = asyncio.run(bench(infra, schema, args))
+            # uvloop, as the router-sync process runs it (uvicorn's loop=auto picks it)
+            results = uvloop.run(bench(infra, schema, args))
     finally:
         drop_namespace_topics(infra)
     report(results, args)
