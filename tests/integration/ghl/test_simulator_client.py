@@ -52,6 +52,22 @@ async def test_onboarding_path(client: GhlClient, ghl_sim: GhlSim) -> None:
         await client.get_location(loc.id)
 
 
+async def test_custom_values_set_together_with_one_list(client: GhlClient, ghl_sim: GhlSim) -> None:
+    loc = await client.create_location(name="Fit 0077")
+    await client.upsert_custom_value(loc.id, "phone", "512-555-0100")  # one exists already
+    since = ghl_sim.requests()[-1]["seq"]
+    values = {"location_name": "Fit 77", "phone": "512-555-0177", "daily_capacity": "40"}
+    first = await client.upsert_custom_values(loc.id, values)
+    calls = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in ghl_sim.requests(since)]
+    # one list, then an update for the existing value and a create for each new one
+    assert sorted(calls) == sorted([("GET", "customValues"), ("POST", "customValues"),
+                                    ("POST", "customValues"), ("PUT", first["phone"].id)])  # fmt: skip
+    again = await client.upsert_custom_values(loc.id, {**values, "daily_capacity": "45"})
+    assert {name: cv.id for name, cv in again.items()} == {name: cv.id for name, cv in first.items()}
+    stored = {cv.name: cv.value for cv in await client.list_custom_values(loc.id)}
+    assert stored == {**values, "daily_capacity": "45"}
+
+
 async def test_contacts_with_cached_location_token(client: GhlClient, ghl_sim: GhlSim) -> None:
     loc = await client.create_location(name="Fit 7")
     fields = {"email": "a@example.com", "firstName": "A", "tags": ["web"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,10 +156,10 @@ class FakeGhl:
         self._call("snapshot_status")
         return self.push_statuses.pop(0) if len(self.push_statuses) > 1 else self.push_statuses[0]
 
-    async def upsert_custom_value(self, ghl_location_id: str, name: str, value: str) -> str:
+    async def upsert_custom_values(self, ghl_location_id: str, values: Mapping[str, str]) -> dict[str, str]:
         self._call("custom_value")
-        self.custom_values.setdefault(ghl_location_id, {})[name] = value
-        return f"cv-{name}"
+        self.custom_values.setdefault(ghl_location_id, {}).update(values)
+        return {name: f"cv-{name}" for name in values}
 
     async def app_installed(self, ghl_location_id: str) -> bool:
         self._call("app_installed")

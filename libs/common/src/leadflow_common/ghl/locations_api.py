@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from leadflow_common.ghl.base import GhlClientBase
@@ -96,15 +98,34 @@ class LocationsApi(GhlClientBase):
 
     async def upsert_custom_value(self, location_id: str, name: str, value: str) -> CustomValue:
         """Finds the value by name and updates it, else creates it (safe to repeat)."""
-        path, body = f"/locations/{location_id}/customValues", {"name": name, "value": value}
-        existing = next((cv for cv in await self.list_custom_values(location_id) if cv.name == name), None)
-        if existing is not None:
-            data = await self._agency(
-                "PUT", f"{path}/{existing.id}", "custom_values.update", location_id, json=body
-            )
-        else:
-            data = await self._agency("POST", path, "custom_values.create", location_id, json=body)
-        return CustomValue.model_validate(data.get("customValue", data))
+        return (await self.upsert_custom_values(location_id, {name: value}))[name]
+
+    async def upsert_custom_values(
+        self, location_id: str, values: Mapping[str, str]
+    ) -> dict[str, CustomValue]:
+        """Each named value updated when the location has it, else created (safe to repeat): one
+        list, then the updates and creates concurrently. Every call finishes before the first
+        failure, if any, is raised, so a retry lists what this attempt left."""
+        path = f"/locations/{location_id}/customValues"
+        existing = {cv.name: cv for cv in await self.list_custom_values(location_id)}
+
+        async def upsert(name: str, value: str) -> CustomValue:
+            body = {"name": name, "value": value}
+            if (found := existing.get(name)) is not None:
+                data = await self._agency(
+                    "PUT", f"{path}/{found.id}", "custom_values.update", location_id, json=body
+                )
+            else:
+                data = await self._agency("POST", path, "custom_values.create", location_id, json=body)
+            return CustomValue.model_validate(data.get("customValue", data))
+
+        settled = await asyncio.gather(*(upsert(n, v) for n, v in values.items()), return_exceptions=True)
+        upserted: dict[str, CustomValue] = {}
+        for name, result in zip(values, settled, strict=True):
+            if isinstance(result, BaseException):
+                raise result
+            upserted[name] = result
+        return upserted
 
     async def list_workflows(self, location_id: str) -> list[Workflow]:
         params = {"locationId": location_id}

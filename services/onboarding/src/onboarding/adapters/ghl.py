@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from leadflow_common.events.onboarding import LocationDraft
@@ -165,9 +165,10 @@ class GhlAdapter:
             raise
         return status.status
 
-    async def upsert_custom_value(self, ghl_location_id: str, name: str, value: str) -> str:
+    async def upsert_custom_values(self, ghl_location_id: str, values: Mapping[str, str]) -> dict[str, str]:
         async with _mapped_errors():
-            return (await self._client.upsert_custom_value(ghl_location_id, name, value)).id
+            upserted = await self._client.upsert_custom_values(ghl_location_id, values)
+        return {name: value.id for name, value in upserted.items()}
 
     async def app_installed(self, ghl_location_id: str) -> bool:
         return await self._installed.is_installed(ghl_location_id)

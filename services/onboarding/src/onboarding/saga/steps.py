@@ -208,10 +208,8 @@ def custom_values_for(loc: Location) -> dict[str, str]:
 
 
 async def custom_values(ctx: SagaContext, loc: Location) -> StepResult:
-    ghl_id = _ghl_id(loc)
-    ids = {}
-    for name, value in custom_values_for(loc).items():
-        ids[name] = await ctx.ghl.upsert_custom_value(ghl_id, name, value)
+    # one list of the location's values, then every update or create at once
+    ids = await ctx.ghl.upsert_custom_values(_ghl_id(loc), custom_values_for(loc))
     return {"custom_values": ids}
 
 
