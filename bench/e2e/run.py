@@ -239,7 +239,12 @@ async def throughput(
     generator_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     sent_s = time.monotonic() - started
     load = json.loads(run.stdout.strip().splitlines()[-1])
-    await decisions.wait([b["id"] for b in bodies], timeout_s=600)
+    # offered above capacity: a refused or failed request would never be decided, and the rate
+    # would then measure a timeout, so the run stops with what went wrong instead
+    if load.get("errors") or load.get("statuses") != {"200": burst}:
+        raise RuntimeError(f"burst not all accepted: {load.get('statuses')}, {load.get('errors')} errors")
+    if not await decisions.wait([b["id"] for b in bodies], timeout_s=600):
+        raise RuntimeError("burst: not every lead was decided within 600 s")
     decided_s = time.monotonic() - started
     await analytics_caught_up(bootstrap, timeout_s=600)
     pipeline_s = time.monotonic() - started
@@ -250,7 +255,8 @@ async def throughput(
     bodies = lead_bodies(burst, seed=72)
     started = time.monotonic()
     await produce_webhooks(bootstrap, GHL_EVENTS.name, bodies)
-    await decisions.wait([b["id"] for b in bodies], timeout_s=600)
+    if not await decisions.wait([b["id"] for b in bodies], timeout_s=600):
+        raise RuntimeError("router alone: not every lead was decided within 600 s")
     router_s = time.monotonic() - started
     return {
         "burst": burst,

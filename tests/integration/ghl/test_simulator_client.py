@@ -68,6 +68,21 @@ async def test_custom_values_set_together_with_one_list(client: GhlClient, ghl_s
     assert stored == {**values, "daily_capacity": "45"}
 
 
+async def test_a_custom_value_create_whose_answer_is_lost_is_not_sent_again(
+    client: GhlClient, ghl_sim: GhlSim
+) -> None:
+    loc = await client.create_location(name="Fit 0078")
+    ghl_sim.faults(crash=[{"method": "POST", "path_prefix": f"/locations/{loc.id}/customValues", "count": 1}])
+    with pytest.raises(GhlUnknownOutcome):  # applied, answer lost: not resent into "already exists"
+        await client.upsert_custom_values(loc.id, {"location_name": "Fit 78"})
+    ghl_sim.clear_faults()
+    again = await client.upsert_custom_values(loc.id, {"location_name": "Fit 78 Austin"})  # the retry
+    assert [(cv.name, cv.value) for cv in await client.list_custom_values(loc.id)] == [
+        ("location_name", "Fit 78 Austin")
+    ]
+    assert again["location_name"].value == "Fit 78 Austin"
+
+
 async def test_contacts_with_cached_location_token(client: GhlClient, ghl_sim: GhlSim) -> None:
     loc = await client.create_location(name="Fit 7")
     fields = {"email": "a@example.com", "firstName": "A", "tags": ["web"]}

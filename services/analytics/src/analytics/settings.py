@@ -27,7 +27,7 @@ class AnalyticsSettings(ServiceSettings):
     # record (each with its round trips and commit), leaving the CPU to the lead path
     fetch_min_bytes: int = Field(default=256 * 1024, ge=1, description="bytes a fetch waits for")
     fetch_max_wait_ms: int = Field(
-        default=250, ge=0, description="...or this long: the projection's added delay at a low rate"
+        default=250, ge=0, le=5000, description="...or this long: the projection's added delay at a low rate"
     )
     prefetch: bool = Field(
         default=True,

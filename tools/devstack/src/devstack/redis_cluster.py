@@ -68,6 +68,7 @@ def _start_node(home: Path, port: int, bus_port: int) -> int:
     node.mkdir(parents=True, exist_ok=True)
     pidfile, log = node / "redis.pid", node / "redis.log"
     (node / "nodes.conf").unlink(missing_ok=True)  # a stale nodes.conf would rejoin an old cluster
+    pidfile.unlink(missing_ok=True)  # one left by a killed run would be read as the new node's
     options = {
         "port": port, "bind": "127.0.0.1", "protected-mode": "yes", "cluster-enabled": "yes",
         "cluster-config-file": node / "nodes.conf", "cluster-port": bus_port, "cluster-node-timeout": 5000,

@@ -43,6 +43,7 @@ def start(state: ServerState) -> ServerState:
     port = free_port(state.port or 6379)
     log = home / "redis.log"
     pidfile = home / "redis.pid"
+    pidfile.unlink(missing_ok=True)  # one left by a killed run would be read as the new server's
     res = subprocess.run(
         [
             binary(),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from leadflow_common.ghl.base import GhlClientBase
-from leadflow_common.ghl.errors import GhlNotFound
+from leadflow_common.ghl.errors import GhlAuthError, GhlNotFound, GhlUnknownOutcome, GhlValidationError
 from leadflow_common.ghl.models import (
     CustomValue,
     GhlLocation,
@@ -103,11 +103,15 @@ class LocationsApi(GhlClientBase):
     async def upsert_custom_values(
         self, location_id: str, values: Mapping[str, str]
     ) -> dict[str, CustomValue]:
-        """Each named value updated when the location has it, else created (safe to repeat): one
-        list, then the updates and creates concurrently. Every call finishes before the first
-        failure, if any, is raised, so a retry lists what this attempt left."""
+        """Each named value updated when the location has it, else created: one list, then the
+        updates and creates concurrently. Safe to repeat: a create is never resent blindly (GHL
+        refuses a second value of the same name), its lost answer is GhlUnknownOutcome and the
+        retry lists again. Every call finishes before a failure is raised (the one that says
+        most about what to do: ``failure_rank``), so a retry sees what this attempt left."""
         path = f"/locations/{location_id}/customValues"
-        existing = {cv.name: cv for cv in await self.list_custom_values(location_id)}
+        existing: dict[str, CustomValue] = {}
+        for cv in await self.list_custom_values(location_id):
+            existing.setdefault(cv.name, cv)  # the first of a duplicated name, as readers take it
 
         async def upsert(name: str, value: str) -> CustomValue:
             body = {"name": name, "value": value}
@@ -116,16 +120,16 @@ class LocationsApi(GhlClientBase):
                     "PUT", f"{path}/{found.id}", "custom_values.update", location_id, json=body
                 )
             else:
-                data = await self._agency("POST", path, "custom_values.create", location_id, json=body)
+                data = await self._agency(
+                    "POST", path, "custom_values.create", location_id, json=body, idempotent=False
+                )
             return CustomValue.model_validate(data.get("customValue", data))
 
         settled = await asyncio.gather(*(upsert(n, v) for n, v in values.items()), return_exceptions=True)
-        upserted: dict[str, CustomValue] = {}
-        for name, result in zip(values, settled, strict=True):
-            if isinstance(result, BaseException):
-                raise result
-            upserted[name] = result
-        return upserted
+        failures = [result for result in settled if isinstance(result, BaseException)]
+        if failures:
+            raise min(failures, key=failure_rank)
+        return {name: cast(CustomValue, result) for name, result in zip(values, settled, strict=True)}
 
     async def list_workflows(self, location_id: str) -> list[Workflow]:
         params = {"locationId": location_id}
@@ -174,3 +178,13 @@ class LocationsApi(GhlClientBase):
 
 def _present(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
+
+
+# Of several concurrent calls' failures, the one raised: refused credentials (the caller waits for
+# them), then a refusal of the request, then an outcome not known, then the rest (transient).
+_FAILURE_ORDER: tuple[type[BaseException], ...] = (GhlAuthError, GhlValidationError, GhlNotFound,
+                                                   GhlUnknownOutcome)  # fmt: skip
+
+
+def failure_rank(exc: BaseException) -> int:
+    return next((i for i, kind in enumerate(_FAILURE_ORDER) if isinstance(exc, kind)), len(_FAILURE_ORDER))
