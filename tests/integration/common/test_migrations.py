@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
+import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
 
@@ -31,5 +33,26 @@ def test_walk_every_revision_up_and_down(infra: Infra, service: str) -> None:
         for revision in revisions:  # head → base, one step at a time
             downgrade(migrations, url, schema, revision.down_revision or "base")  # type: ignore[arg-type]
         upgrade(migrations, url, schema, "head")
+        # what the processed_events pruning filters on
+        assert asyncio.run(index_methods(infra, schema, "processed_events")) == {
+            "processed_events_pkey": "btree",
+            "ix_processed_events_processed_at_brin": "brin",
+        }
     finally:
         drop_schema(infra, schema)
+
+
+async def index_methods(infra: Infra, schema: str, table: str) -> dict[str, str]:
+    conn = await asyncpg.connect(infra.admin_db_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT i.relname AS name, am.amname AS method FROM pg_index x"
+            " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+            " JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam"
+            " WHERE n.nspname = $1 AND t.relname = $2",
+            schema,
+            table,
+        )
+    finally:
+        await conn.close()
+    return {row["name"]: row["method"] for row in rows}

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func, text
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func, text
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -81,6 +81,8 @@ def processed_events_table(metadata: MetaData) -> Table:
         Column("consumer_group", String(200), primary_key=True),
         Column("event_id", UUID(as_uuid=True), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        # what the pruning filters on (each service's migration creates it)
+        Index("ix_processed_events_processed_at_brin", "processed_at", postgresql_using="brin"),
     )
 
 
