@@ -73,6 +73,10 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
+# what the pruning filters on: a BRIN index, since rows arrive in processed_at order
+PROCESSED_AT_INDEX = "ix_processed_events_processed_at_brin"
+
+
 def processed_events_table(metadata: MetaData) -> Table:
     """Declare ``processed_events`` in ``metadata`` (whose schema is the service's)."""
     return Table(
@@ -81,8 +85,8 @@ def processed_events_table(metadata: MetaData) -> Table:
         Column("consumer_group", String(200), primary_key=True),
         Column("event_id", UUID(as_uuid=True), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        # what the pruning filters on (each service's migration creates it)
-        Index("ix_processed_events_processed_at_brin", "processed_at", postgresql_using="brin"),
+        # each service's migration creates it (migrations.create_processed_at_index)
+        Index(PROCESSED_AT_INDEX, "processed_at", postgresql_using="brin"),
     )
 
 

@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
+from leadflow_common.db import PROCESSED_AT_INDEX
+
 
 def alembic_config(migrations_dir: Path, database_url: str, schema: str) -> Config:
     cfg = Config()
@@ -24,6 +26,22 @@ def upgrade(migrations_dir: Path, database_url: str, schema: str, revision: str 
 
 def downgrade(migrations_dir: Path, database_url: str, schema: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(migrations_dir, database_url, schema), revision)
+
+
+def create_processed_at_index() -> None:
+    """In a migration: the BRIN index on processed_events.processed_at. The prune picks rows older
+    than the retention cutoff; without an index each run ended with a sequential scan of the whole
+    table (the batch that finds nothing more to delete). Rows arrive in processed_at order, which
+    is what BRIN summarises: a few pages of index for any size."""
+    from alembic import op
+
+    op.create_index(PROCESSED_AT_INDEX, "processed_events", ["processed_at"], postgresql_using="brin")
+
+
+def drop_processed_at_index() -> None:
+    from alembic import op
+
+    op.drop_index(PROCESSED_AT_INDEX, table_name="processed_events")
 
 
 def next_revision_id(migrations_dir: Path) -> str:

@@ -66,6 +66,15 @@ def pid_written(pidfile: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def wait_for_daemon(port: int, pidfile: Path, what: str, log: Path | None, timeout_s: float = 30) -> int:
+    """Wait until a daemon that forked itself accepts on ``port`` and has written its pid; the pid.
+    (redis-server creates the pidfile before it writes the pid into it.)"""
+    wait_until(lambda: port_accepts(port) and pid_written(pidfile) is not None, timeout_s, what, log)
+    pid = pid_written(pidfile)
+    assert pid is not None  # wait_until returned
+    return pid
+
+
 def stop_pid(pid: int | None, timeout_s: float = 20.0) -> None:
     if not pid_alive(pid):
         return

@@ -22,7 +22,15 @@ from pathlib import Path
 
 from devstack.errors import DevstackError
 from devstack.paths import state_dir
-from devstack.procs import apt_install, free_port, pid_alive, pid_written, port_accepts, stop_pid, wait_until
+from devstack.procs import (
+    apt_install,
+    free_port,
+    pid_alive,
+    port_accepts,
+    stop_pid,
+    wait_for_daemon,
+    wait_until,
+)
 from devstack.redis_server import binary as server_binary
 
 RUNFILE = "cluster.json"
@@ -78,12 +86,7 @@ def _start_node(home: Path, port: int, bus_port: int) -> int:
     res = subprocess.run([server_binary(), *args], capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise DevstackError(f"redis-server (cluster node :{port}) failed: {res.stderr[-500:]}", f"see {log}")
-    # redis-server creates the pidfile before it writes the pid into it: wait for the pid itself.
-    what = f"Redis cluster node :{port}"
-    wait_until(lambda: port_accepts(port) and pid_written(pidfile) is not None, 30, what, log)
-    pid = pid_written(pidfile)
-    assert pid is not None  # wait_until returned
-    return pid
+    return wait_for_daemon(port, pidfile, f"Redis cluster node :{port}", log)
 
 
 def _cluster_ok(port: int) -> bool:

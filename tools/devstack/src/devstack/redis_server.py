@@ -11,11 +11,10 @@ from devstack.procs import (
     apt_install,
     free_port,
     pid_alive,
-    pid_written,
     port_accepts,
     running_from_runfile,
     stop_pid,
-    wait_until,
+    wait_for_daemon,
 )
 from devstack.state import ServerState
 
@@ -72,10 +71,7 @@ def start(state: ServerState) -> ServerState:
     )
     if res.returncode != 0:
         raise DevstackError(f"redis-server failed to start: {res.stderr[-500:]}", f"see {log}")
-    # redis-server creates the pidfile before it writes the pid into it: wait for the pid itself.
-    wait_until(lambda: port_accepts(port) and pid_written(pidfile) is not None, 30, "Redis", log)
-    pid = pid_written(pidfile)
-    assert pid is not None  # wait_until returned
+    pid = wait_for_daemon(port, pidfile, "Redis", log)
     return ServerState(port=port, pid=pid, managed=True, url=f"redis://127.0.0.1:{port}/0")
 
 
